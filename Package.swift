@@ -1,0 +1,111 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One set of Swift settings for every target (Swift 6 language mode, strict concurrency).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "herald",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "control", targets: ["Control"]),
+        .executable(name: "tracker", targets: ["Tracker"]),
+        .executable(name: "job-server", targets: ["JobServer"]),
+        .executable(name: "mta-sender", targets: ["MTASender"]),
+        .executable(name: "bounce-fbl-reader", targets: ["BounceFBLReader"]),
+        .executable(name: "herald-bench", targets: ["HeraldBenchmarks"]),
+        .library(name: "HeraldContracts", targets: ["Contracts"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: [.defaults, "CommandLineArguments"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+    ],
+    targets: [
+        // MARK: C libraries from Debian
+        .systemLibrary(name: "CBSON", path: "Shared/CBSON", pkgConfig: "libbson-1.0", providers: [.apt(["libbson-dev"])]),
+        .systemLibrary(name: "CMongoC", path: "Shared/CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
+        .systemLibrary(name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
+
+        // MARK: Libraries
+        .target(name: "BSON", dependencies: ["CBSON"], path: "Shared/BSON"),
+        .target(
+            name: "Mongo",
+            dependencies: [
+                "BSON", "CMongoC",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Mongo"
+        ),
+        .target(
+            name: "AMQP",
+            dependencies: [
+                "CRabbitMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/AMQP"
+        ),
+        .target(
+            name: "Contracts",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Shared/Contracts"
+        ),
+        .target(
+            name: "ServiceSupport",
+            dependencies: [
+                "Mongo", "AMQP",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/ServiceSupport"
+        ),
+        .target(
+            name: "HeraldTesting",
+            dependencies: ["Mongo", "AMQP", .product(name: "Logging", package: "swift-log")],
+            path: "Shared/HeraldTesting"
+        ),
+
+        // MARK: Services
+        .executableTarget(name: "Control", dependencies: ["ServiceSupport"], path: "Services/control"),
+        .executableTarget(name: "Tracker", dependencies: ["ServiceSupport"], path: "Services/tracker"),
+        .executableTarget(name: "JobServer", dependencies: ["ServiceSupport"], path: "Services/job-server"),
+        .executableTarget(name: "MTASender", dependencies: ["ServiceSupport"], path: "Services/mta-sender"),
+        .executableTarget(name: "BounceFBLReader", dependencies: ["ServiceSupport"], path: "Services/bounce-fbl-reader"),
+
+        // MARK: Benchmarks
+        .executableTarget(
+            name: "HeraldBenchmarks",
+            dependencies: ["BSON", "Mongo", "AMQP", "HeraldTesting"],
+            path: "Benchmarks/HeraldBenchmarks"
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "BSONTests", dependencies: ["BSON"], path: "Tests/BSONTests"),
+        .testTarget(name: "MongoTests", dependencies: ["Mongo", "HeraldTesting"], path: "Tests/MongoTests"),
+        .testTarget(name: "AMQPTests", dependencies: ["AMQP", "HeraldTesting"], path: "Tests/AMQPTests"),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: ["ServiceSupport", "HeraldTesting"],
+            path: "Tests/ServiceTests"
+        ),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
+}
