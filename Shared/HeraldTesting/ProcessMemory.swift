@@ -1,0 +1,12 @@
+import Foundation
+
+/// This process's memory, from /proc (Linux).
+public enum ProcessMemory {
+    /// Resident set size in bytes.
+    public static func residentBytes() -> Int {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = statm.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
