@@ -1,0 +1,66 @@
+# Herald — the two commands are `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SWIFT ?= swift
+SWIFT_FLAGS ?=
+STACK := deploy/dev/stack.sh
+SERVICES := control tracker job-server mta-sender bounce-fbl-reader
+RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
+
+.PHONY: help install build release run stop stack-start stack-stop stack-status test bench proto clean
+
+help:
+	@echo "make run     install what is missing, build, start the stack and all services with demo data"
+	@echo "make test    start the servers the tests need, run every test, stop them"
+	@echo "make stop    stop the services and the stack that 'make run' started"
+	@echo "make bench   build in release mode and print the benchmark ratios"
+	@echo "make proto   regenerate Shared/Contracts/Generated from proto/"
+
+install:
+	@bash deploy/dev/install.sh
+
+build: install
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+release: install
+	$(SWIFT) build -c release $(SWIFT_FLAGS)
+
+stack-start: install
+	@bash $(STACK) start all
+
+stack-stop:
+	@bash $(STACK) stop all
+
+stack-status:
+	@bash $(STACK) status
+
+## The whole product on this machine: servers, then the five services, in the foreground.
+run: release stack-start
+	@bash deploy/dev/run-services.sh "$(RELEASE_BIN)"
+
+stop:
+	@bash deploy/dev/run-services.sh --stop
+	@bash $(STACK) stop all
+
+## Every test against real servers. Servers this target started are stopped again, pass or fail.
+test: install
+	@bash deploy/dev/test.sh
+
+bench: install
+	@bash Benchmarks/run.sh
+
+## protoc from Debian, protoc-gen-swift built from the swift-protobuf version Package.swift resolves.
+PROTOC_GEN_SWIFT := .build-protoc/release/protoc-gen-swift
+proto: install
+	$(SWIFT) package resolve
+	$(SWIFT) build -c release --package-path .build/checkouts/swift-protobuf --scratch-path .build-protoc --product protoc-gen-swift
+	rm -rf Shared/Contracts/Generated && mkdir -p Shared/Contracts/Generated
+	protoc --plugin=protoc-gen-swift=$(PROTOC_GEN_SWIFT) \
+	  --swift_out=Shared/Contracts/Generated \
+	  --swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
+	  -I proto -I /usr/include $$(find proto -name '*.proto' | sort)
+
+clean:
+	$(SWIFT) package clean
+	rm -rf .build-protoc
