@@ -1,1 +1,4 @@
-print("todo")
+import ServiceSupport
+
+// bounce-fbl-reader: POP3 bounce and feedback-loop mailboxes, DSN and ARF, the stop list.
+await HeraldService.main(.bounceFBLReader)

@@ -1,1 +1,4 @@
-print("todo")
+import ServiceSupport
+
+// tracker: links, opens, unsubscribe, web pixel, site events and forms, on its own address.
+await HeraldService.main(.tracker)

@@ -28,7 +28,7 @@ public final class MongoClient: Service, @unchecked Sendable {
     /// Creates a pool for `uri` (e.g. `mongodb://127.0.0.1:27051`). No connection is made until the first operation.
     ///
     /// - Parameters:
-    ///   - uri: A MongoDB connection string. Without `serverSelectionTimeoutMS` in it, 5 s is used, so an
+    ///   - uri: A MongoDB connection string. Without `serverSelectionTimeoutMS` (or `connectTimeoutMS`) in it, 2 s is used, so an
     ///     unreachable server is reported quickly instead of after libmongoc's 30 s default.
     ///   - applicationName: Shown by the server in its logs and `currentOp`.
     ///   - threadCount: Threads that run blocking driver calls (and so the most calls at once).
@@ -40,10 +40,10 @@ public final class MongoClient: Service, @unchecked Sendable {
             throw MongoError(.invalidArgument, message: "'\(Self.redact(uriString))' is not a MongoDB URI: \(MongoError(error).message)")
         }
         if !uriString.lowercased().contains("serverselectiontimeoutms") {
-            mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 5000)
+            mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 2000)
         }
         if !uriString.lowercased().contains("connecttimeoutms") {
-            mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, 3000)
+            mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, 2000)
         }
         mongoc_uri_set_appname(uri, applicationName)
         guard let pool = mongoc_client_pool_new_with_error(uri, &error) else {

@@ -1,0 +1,40 @@
+import AMQP
+import Contracts
+
+/// The bus as docs/events.md describes it. Every queue dead-letters into `herald.dlx`, where a
+/// `<queue>.dead` queue keeps what could not be processed for an operator to inspect.
+public enum BusTopology {
+    /// The four exchanges every service may publish to.
+    public static let exchanges = AMQPTopology(exchanges: [
+        .init(BusExchange.events, kind: .topic),
+        .init(BusExchange.delivery, kind: .direct),
+        .init(BusExchange.jobs, kind: .direct),
+        .init(BusExchange.deadLetter, kind: .direct),
+    ])
+
+    /// The job kinds job-server consumes, one queue each (`jobs.<kind>`).
+    public static let jobKinds = ["import", "export", "segment.build", "campaign.launch", "scenario.step", "sync.sql"]
+
+    public static var jobQueues: AMQPTopology {
+        jobKinds.reduce(AMQPTopology()) { t, kind in t.merging(workQueue("jobs.\(kind)", exchange: BusExchange.jobs, routingKey: kind)) }
+    }
+
+    /// Transactional email waits behind no campaign: its own queue, consumed first by mta-sender.
+    public static var transactionalEmailQueue: AMQPTopology {
+        workQueue("delivery.email.transactional", exchange: BusExchange.delivery, routingKey: BusRoutingKey.transactionalEmail)
+    }
+
+    /// A durable queue bound to `exchange`, with its dead-letter queue.
+    public static func workQueue(_ name: String, exchange: String, routingKey: String) -> AMQPTopology {
+        AMQPTopology(
+            queues: [
+                .init(name, deadLetterExchange: BusExchange.deadLetter, deadLetterRoutingKey: "\(name).dead"),
+                .init("\(name).dead"),
+            ],
+            bindings: [
+                .init(queue: name, exchange: exchange, routingKey: routingKey),
+                .init(queue: "\(name).dead", exchange: BusExchange.deadLetter, routingKey: "\(name).dead"),
+            ]
+        )
+    }
+}

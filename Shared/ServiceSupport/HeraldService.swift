@@ -1,0 +1,141 @@
+import AMQP
+import Configuration
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Mongo
+import Prometheus
+import ServiceLifecycle
+
+/// Everything a service's own code needs: its configuration, the two stores, the broker, and the
+/// router to add its endpoints to.
+public struct ServiceContext: Sendable {
+    public let descriptor: ServiceDescriptor
+    public let configuration: HeraldConfiguration
+    public let config: ConfigReader
+    public let settings: MongoClient
+    public let customers: MongoClient
+    public let amqp: AMQPConnection
+    public let readiness: Readiness
+    public let logger: Logger
+}
+
+/// Builds and runs one Herald executable: configuration, logging, metrics, the clients, the HTTP
+/// server with `/health`, `/ready` and `/metrics`, in one `ServiceGroup` that shuts down
+/// gracefully on SIGTERM and SIGINT.
+public enum HeraldService {
+    public static let version = "0.1.0"
+
+    /// Runs the service until it is told to stop.
+    ///
+    /// - Parameters:
+    ///   - descriptor: Which service this is.
+    ///   - routes: Adds the service's own endpoints.
+    ///   - services: The service's own long-running parts (consumers, pollers), started after the clients.
+    public static func main(
+        _ descriptor: ServiceDescriptor,
+        routes: @Sendable (Router<BasicRequestContext>, ServiceContext) -> Void = { _, _ in },
+        services: @Sendable (ServiceContext) -> [any Service] = { _ in [] }
+    ) async {
+        let configuration: HeraldConfiguration
+        let reader: ConfigReader
+        do {
+            (configuration, reader) = try await HeraldConfiguration.load(for: descriptor)
+        } catch {
+            FileHandle.standardError.write(Data("\(descriptor.name): \(error)\n".utf8))
+            exit(64)  // EX_USAGE
+        }
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var logger = Logger(label: "herald.\(descriptor.name)")
+        logger[metadataKey: "service"] = "\(descriptor.name)"
+        do {
+            try await run(descriptor, configuration: configuration, reader: reader, registry: registry, logger: logger, routes: routes, services: services)
+        } catch {
+            logger.critical("stopped by an error", metadata: ["error": "\(error)"])
+            exit(1)
+        }
+    }
+
+    static func run(
+        _ descriptor: ServiceDescriptor, configuration: HeraldConfiguration, reader: ConfigReader,
+        registry: PrometheusCollectorRegistry, logger: Logger,
+        routes: (Router<BasicRequestContext>, ServiceContext) -> Void,
+        services: (ServiceContext) -> [any Service]
+    ) async throws {
+        let settings = try MongoClient(uri: configuration.settingsMongoURI, applicationName: "herald-\(descriptor.name)",
+                                       threadCount: configuration.mongoThreads, logger: logger)
+        let customers = try MongoClient(uri: configuration.customersMongoURI, applicationName: "herald-\(descriptor.name)",
+                                        threadCount: configuration.mongoThreads, logger: logger)
+        let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: configuration.amqpURL, connectionName: descriptor.name), logger: logger)
+        let readiness = Readiness(names: [
+            ("mongo_settings", settings.redactedURI),
+            ("mongo_customers", customers.redactedURI),
+            ("amqp", amqp.configuration.redactedURL),
+        ])
+        let context = ServiceContext(descriptor: descriptor, configuration: configuration, config: reader, settings: settings,
+                                     customers: customers, amqp: amqp, readiness: readiness, logger: logger)
+
+        let router = Router()
+        router.add(middleware: MetricsMiddleware())
+        router.addRoutes(AdminController(service: descriptor.name, version: version, readiness: readiness, registry: registry).endpoints)
+        routes(router, context)
+
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "herald-\(descriptor.name)"),
+            onServerRunning: { _ in
+                logger.notice("listening", metadata: ["http.address": "\(configuration.httpHost):\(configuration.httpPort)", "http.role": "\(descriptor.httpRole)"])
+            },
+            logger: logger
+        )
+        let monitor = DependencyMonitor(readiness: readiness, settings: settings, customers: customers, amqp: amqp,
+                                        interval: .milliseconds(Int64(configuration.readinessInterval * 1000)), logger: logger)
+        let topology = BusDeclaration(amqp: amqp, topology: descriptor.topology, logger: logger)
+
+        // Started in order, stopped in reverse: the HTTP server stops first, the stores last.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: settings),
+                    .init(service: customers),
+                    .init(service: amqp),
+                    .init(service: topology),
+                    .init(service: monitor),
+                ] + services(context).map { .init(service: $0) } + [.init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        logger.info("starting", metadata: ["version": "\(version)", "mongo.settings": "\(settings.redactedURI)",
+                                           "mongo.customers": "\(customers.redactedURI)", "amqp": "\(amqp.configuration.redactedURL)"])
+        try await group.run()
+        logger.info("stopped")
+    }
+}
+
+/// Declares the service's exchanges and queues once the broker answers (and the connection declares
+/// them again after each reconnect).
+struct BusDeclaration: Service {
+    let amqp: AMQPConnection
+    let topology: AMQPTopology
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            try await amqp.declare(topology)
+        } catch {
+            // A topology the broker refuses (a queue declared elsewhere with other arguments) is an
+            // operator's problem to fix; say exactly what and keep serving.
+            logger.error("the broker refused the bus topology", metadata: ["error": "\(error)"])
+        }
+        try? await gracefulShutdown()
+    }
+}
