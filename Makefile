@@ -12,7 +12,7 @@ RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
 help:
 	@echo "make run     install what is missing, build, start the stack and all services with demo data"
-	@echo "make test    start the servers the tests need, run every test, stop them"
+	@echo "make test    start the servers the tests need, run every test, stop them (ARGS='--filter X' for a subset)"
 	@echo "make stop    stop the services and the stack that 'make run' started"
 	@echo "make bench   build in release mode and print the benchmark ratios"
 	@echo "make proto   regenerate Shared/Contracts/Generated from proto/"
@@ -44,8 +44,9 @@ stop:
 	@bash $(STACK) stop all
 
 ## Every test against real servers. Servers this target started are stopped again, pass or fail.
+ARGS ?=
 test: install
-	@bash deploy/dev/test.sh
+	@bash deploy/dev/test.sh $(ARGS)
 
 bench: install
 	@bash Benchmarks/run.sh

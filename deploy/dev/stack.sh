@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts and stops the servers Herald needs, on 127.0.0.1, without systemd:
-#   stack.sh start|stop|status|restart [mongo|rabbitmq|all]
+#   stack.sh start|stop|status|restart [all|mongo|mongo-settings|mongo-customers|rabbitmq]
 # Two MongoDB-wire instances (settings 27051, customer data 27052) and one RabbitMQ node
 # (AMQP 5672, management 15672, distribution 25672). Data, logs and pid files live under
 # $STACK_DIR (.stack/ by default, git-ignored). A server already answering on its port is
@@ -86,11 +86,15 @@ cmd=${1:-status}; what=${2:-all}
 case "$cmd:$what" in
   start:mongo)    mongo_start settings "$MONGO_SETTINGS_PORT"; mongo_start customers "$MONGO_CUSTOMERS_PORT" ;;
   start:rabbitmq) rabbit_start ;;
+  start:mongo-settings)  mongo_start settings "$MONGO_SETTINGS_PORT" ;;
+  start:mongo-customers) mongo_start customers "$MONGO_CUSTOMERS_PORT" ;;
+  stop:mongo-settings)   mongo_stop settings ;;
+  stop:mongo-customers)  mongo_stop customers ;;
   start:all)      mongo_start settings "$MONGO_SETTINGS_PORT"; mongo_start customers "$MONGO_CUSTOMERS_PORT"; rabbit_start ;;
   stop:mongo)     mongo_stop settings; mongo_stop customers ;;
   stop:rabbitmq)  rabbit_stop ;;
   stop:all)       rabbit_stop; mongo_stop settings; mongo_stop customers ;;
   restart:*)      "$0" stop "$what"; "$0" start "$what" ;;
   status:*)       status ;;
-  *) echo "usage: $0 start|stop|restart|status [mongo|rabbitmq|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|status [all|mongo|mongo-settings|mongo-customers|rabbitmq]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# `make run`: starts the five services from BIN_DIR against the local stack, waits until each is
+# ready, prints the URLs, and stays in the foreground; Ctrl-C (or `make stop`) stops them.
+#   run-services.sh BIN_DIR     start and wait
+#   run-services.sh --stop      stop services started earlier (by their pid files)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
+run_dir=$STACK_DIR/services
+mkdir -p "$run_dir"
+
+# name:port — control and tracker move off 80 for development; the others keep their documented ports.
+services=("control:${HERALD_CONTROL_PORT:-8080}" "tracker:${HERALD_TRACKER_PORT:-8081}" "job-server:19888" "mta-sender:19891" "bounce-fbl-reader:19892")
+
+stop_services() {
+  for s in "${services[@]}"; do
+    local name=${s%%:*} pidf=$run_dir/${s%%:*}.pid
+    if pid_alive "$pidf"; then
+      kill -TERM "$(cat "$pidf")" 2>/dev/null || true
+    fi
+  done
+  for s in "${services[@]}"; do
+    local pidf=$run_dir/${s%%:*}.pid
+    for _ in $(seq 100); do pid_alive "$pidf" || break; sleep 0.1; done
+    if pid_alive "$pidf"; then kill -KILL "$(cat "$pidf")" 2>/dev/null || true; fi
+    rm -f "$pidf"
+  done
+}
+
+if [ "${1:-}" = "--stop" ]; then
+  stop_services
+  log "services stopped"
+  exit 0
+fi
+
+bin=${1:?usage: run-services.sh BIN_DIR | --stop}
+stop_services
+for s in "${services[@]}"; do
+  name=${s%%:*}; port=${s#*:}
+  [ -x "$bin/$name" ] || { log "$bin/$name is not built"; exit 1; }
+  HERALD_HTTP_HOST=127.0.0.1 HERALD_HTTP_PORT=$port nohup "$bin/$name" >"$run_dir/$name.log" 2>&1 &
+  echo $! >"$run_dir/$name.pid"
+done
+
+cleanup() {
+  trap - INT TERM EXIT
+  log "stopping"
+  stop_services
+  bash "$here/stack.sh" stop all
+}
+trap cleanup INT TERM EXIT
+
+for s in "${services[@]}"; do
+  name=${s%%:*}; port=${s#*:}
+  ok=
+  for _ in $(seq 300); do
+    if curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then ok=1; break; fi
+    pid_alive "$run_dir/$name.pid" || break
+    sleep 0.2
+  done
+  if [ -z "$ok" ]; then
+    log "$name did not turn ready; its log ($run_dir/$name.log) ends with:"
+    tail -n 20 "$run_dir/$name.log" >&2
+    exit 1
+  fi
+done
+
+cat <<EOT
+
+  Herald is running.
+    Control panel   http://127.0.0.1:${services[0]#*:}/
+    Tracker         http://127.0.0.1:${services[1]#*:}/health
+    Job server      http://127.0.0.1:19888/ready
+    mta-sender      http://127.0.0.1:19891/metrics
+    bounce reader   http://127.0.0.1:19892/ready
+    RabbitMQ UI     http://127.0.0.1:$AMQP_MANAGEMENT_PORT/  (guest / guest)
+  Logs: $run_dir/*.log    Stop: Ctrl-C, or 'make stop' from another terminal.
+
+EOT
+# Stay in the foreground until a service dies or we are told to stop.
+while :; do
+  for s in "${services[@]}"; do
+    if ! pid_alive "$run_dir/${s%%:*}.pid"; then
+      log "${s%%:*} exited; see $run_dir/${s%%:*}.log"
+      exit 1
+    fi
+  done
+  sleep 1
+done
