@@ -36,7 +36,12 @@ let package = Package(
         .systemLibrary(name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
 
         // MARK: Libraries
-        .target(name: "BSON", dependencies: ["CBSON"], path: "Shared/BSON"),
+        .target(
+            name: "BSON", dependencies: ["CBSON"], path: "Shared/BSON",
+            // An encoder or decoder is used by one thread and never hands out overlapping access to
+            // its buffer; the run-time exclusivity checks cost more than the encoding itself.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+        ),
         .target(
             name: "Mongo",
             dependencies: [

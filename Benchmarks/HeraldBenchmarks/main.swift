@@ -1,1 +1,38 @@
-print("todo")
+import Foundation
+
+// herald-bench: every benchmark prints Herald's rate beside a reference measured in the same run.
+//   herald-bench [bson] [amqp] [mongo]   (all by default)
+// Reference programs are found in HERALD_BENCH_REFERENCES (Benchmarks/run.sh builds them).
+let env = ProcessInfo.processInfo.environment
+let references = env["HERALD_BENCH_REFERENCES"] ?? "Benchmarks/reference/bin"
+var which = Set(CommandLine.arguments.dropFirst())
+if which.isEmpty { which = ["bson", "amqp", "mongo"] }
+
+var results: [BenchmarkResult] = []
+do {
+    if which.contains("bson") {
+        results.append(try BSONBenchmark.run(iterations: Int(env["HERALD_BENCH_BSON_ITERATIONS"] ?? "") ?? 200_000))
+        print(results.last!.line)
+    }
+    if which.contains("amqp") {
+        for r in try await AMQPBenchmark.run(reference: "\(references)/amqp_reference", host: "127.0.0.1",
+                                             port: Int(env["AMQP_PORT"] ?? "") ?? 5672,
+                                             count: Int(env["HERALD_BENCH_AMQP_MESSAGES"] ?? "") ?? 20_000, size: 256, window: 1000, prefetch: 500) {
+            results.append(r)
+            print(r.line)
+        }
+    }
+    if which.contains("mongo") {
+        for r in try await MongoBenchmark.run(reference: "\(references)/mongo_reference",
+                                              uri: env["HERALD_BENCH_MONGO_URI"] ?? "mongodb://127.0.0.1:27052",
+                                              count: Int(env["HERALD_BENCH_MONGO_DOCUMENTS"] ?? "") ?? 20_000, batch: 1000) {
+            results.append(r)
+            print(r.line)
+        }
+    }
+} catch {
+    FileHandle.standardError.write(Data("herald-bench: \(error)\n".utf8))
+    exit(1)
+}
+let below = results.filter { !$0.passed }
+print(below.isEmpty ? "all \(results.count) benchmarks met their targets" : "\(below.count) of \(results.count) benchmarks below target")

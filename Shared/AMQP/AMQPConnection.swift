@@ -34,6 +34,9 @@ public final class AMQPConnection: Service, Sendable {
     /// Whether the connection is open now.
     public var isConnected: Bool { loop.isConnected }
 
+    /// How many times the connection was opened (1 + the number of reconnects).
+    public var connectionCount: Int { loop.connectionCount }
+
     /// The last connection error, while disconnected.
     public var lastError: AMQPError? { loop.lastError }
 

@@ -86,6 +86,7 @@ final class AMQPIOLoop: @unchecked Sendable {
     let logger: Logger
     private let shared = Mutex(Shared())
     private let connected = Atomic<Bool>(false)
+    private let connections = Atomic<Int>(0)
     private let lastErrorBox = Mutex<AMQPError?>(nil)
     private let wakeRead: Int32
     private let wakeWrite: Int32
@@ -110,6 +111,7 @@ final class AMQPIOLoop: @unchecked Sendable {
     }
 
     var isConnected: Bool { connected.load(ordering: .acquiring) }
+    var connectionCount: Int { connections.load(ordering: .acquiring) }
     var lastError: AMQPError? { lastErrorBox.withLock { $0 } }
 
     func start() {
@@ -277,6 +279,7 @@ final class AMQPIOLoop: @unchecked Sendable {
         while let w = waiting.popFirst() { requeued.append(w) }
         waiting = requeued
         connected.store(true, ordering: .releasing)
+        connections.add(1, ordering: .releasing)
         lastErrorBox.withLock { $0 = nil }
         if loggedDown {
             logger.notice("AMQP connection restored", metadata: ["amqp.republishing": "\(waiting.count)"])

@@ -78,17 +78,14 @@ final class BSONDecoderImpl: Decoder {
     /// Reads the value of BSON `type` at `offset` as a `T`.
     @inline(__always)
     func read<T: Decodable>(_ t: T.Type, type: UInt8, at offset: Int, end: Int, path: @autoclosure () -> [any CodingKey]) throws -> T {
-        if let p = T.self as? any BSONPrimitive.Type {
-            guard let v = try p.readBSON(reader, type: type, at: offset, limit: end) else {
-                throw mismatch(T.self, expectation: p.bsonExpectation, type: type, path: path())
+        try readValue(T.self, reader, type: type, at: offset, limit: end,
+                      mismatch: { mismatch(T.self, expectation: $0, type: type, path: path()) }) {
+            if type == 0x0A || type == 0x06 {
+                // A null for a non-optional composite value.
+                throw DecodingError.valueNotFound(T.self, .init(codingPath: path(), debugDescription: "expected \(T.self) but found null"))
             }
-            return v as! T
+            return try T(from: BSONDecoderImpl(reader: reader, type: type, offset: offset, limit: end, codingPath: path()))
         }
-        if type == 0x0A || type == 0x06 {
-            // A null for a non-optional composite value.
-            throw DecodingError.valueNotFound(T.self, .init(codingPath: path(), debugDescription: "expected \(T.self) but found null"))
-        }
-        return try T(from: BSONDecoderImpl(reader: reader, type: type, offset: offset, limit: end, codingPath: path()))
     }
 
     /// Reads a primitive without the dynamic check (the concrete-type overloads).
@@ -126,12 +123,83 @@ final class DocumentScan {
         self.end = end
         cursor = start
     }
+
+    /// Finds the element named `name`. Not generic, and returning a plain struct: this is the
+    /// decoder's hottest path, and generic context or tuple results would cost metadata look-ups.
+    func find(_ name: String, in r: BSONReader) throws(BSONError) -> ElementRef? {
+        var name = name
+        let outcome = name.withUTF8 { k in Result { () throws(BSONError) in try find(k, in: r) } }
+        return try outcome.get()
+    }
+
+    private func find(_ k: UnsafeBufferPointer<UInt8>, in r: BSONReader) throws(BSONError) -> ElementRef? {
+        let base = r.base
+        if lastKeyLength == k.count, Self.equal(base, lastKeyStart, k) {
+            return ElementRef(type: lastType, value: lastValue)
+        }
+        var o = cursor
+        var wrapped = false
+        while true {
+            if o >= end {
+                if wrapped || cursor == start { return nil }
+                wrapped = true
+                o = start
+            }
+            if wrapped && o >= cursor { return nil }
+            let type = base[o]
+            let keyStart = o + 1
+            let valueAt: Int
+            let matched: Bool
+            if keyStart + k.count < end, base[keyStart + k.count] == 0, Self.equal(base, keyStart, k) {
+                matched = true
+                valueAt = keyStart + k.count + 1
+            } else {
+                matched = false
+                valueAt = try r.cStringEnd(from: keyStart, limit: end) + 1
+            }
+            let size = try r.valueSize(type, at: valueAt, limit: end)
+            if matched {
+                cursor = valueAt + size
+                lastKeyStart = keyStart
+                lastKeyLength = k.count
+                lastType = type
+                lastValue = valueAt
+                return ElementRef(type: type, value: valueAt)
+            }
+            o = valueAt + size
+        }
+    }
+
+    /// Whether the `k.count` bytes at `offset` are `k` (keys are short: a plain loop beats memcmp's call).
+    @inline(__always)
+    private static func equal(_ base: UnsafeRawBufferPointer, _ offset: Int, _ k: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = k.count
+        while i < n {
+            if base[offset + i] != k[i] { return false }
+            i += 1
+        }
+        return true
+    }
 }
 
-struct BSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+/// An element found in a document: its BSON type and where its value starts.
+struct ElementRef {
+    var type: UInt8
+    var value: Int
+}
+
+/// A class, not a struct: the standard library's type-erasing box copies its container on every
+/// call through generic value witnesses, and copying one reference is the cheapest copy there is.
+final class BSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let decoder: BSONDecoderImpl
     let scan: DocumentScan
     var codingPath: [any CodingKey] { decoder.codingPath }
+
+    init(decoder: BSONDecoderImpl, scan: DocumentScan) {
+        self.decoder = decoder
+        self.scan = scan
+    }
 
     var allKeys: [Key] {
         var keys: [Key] = []
@@ -148,51 +216,11 @@ struct BSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
 
     /// Finds `key`: its BSON type and the offset of its value, or nil.
     @inline(__always)
-    private func find(_ key: Key) throws -> (type: UInt8, value: Int)? {
-        var name = key.stringValue
-        return try name.withUTF8 { k throws -> (type: UInt8, value: Int)? in
-            let r = decoder.reader
-            let base = r.base
-            if scan.lastKeyLength == k.count, memcmp(base.baseAddress! + scan.lastKeyStart, k.baseAddress!, k.count) == 0 {
-                return (scan.lastType, scan.lastValue)
-            }
-            var o = scan.cursor
-            var wrapped = false
-            while true {
-                if o >= scan.end {
-                    if wrapped || scan.cursor == scan.start { return nil }
-                    wrapped = true
-                    o = scan.start
-                }
-                if wrapped && o >= scan.cursor { return nil }
-                let type = base[o]
-                let keyStart = o + 1
-                let valueAt: Int
-                let matched: Bool
-                if keyStart + k.count < scan.end, base[keyStart + k.count] == 0,
-                   k.count == 0 || memcmp(base.baseAddress! + keyStart, k.baseAddress!, k.count) == 0
-                {
-                    matched = true
-                    valueAt = keyStart + k.count + 1
-                } else {
-                    matched = false
-                    valueAt = try r.cStringEnd(from: keyStart, limit: scan.end) + 1
-                }
-                let size = try r.valueSize(type, at: valueAt, limit: scan.end)
-                if matched {
-                    scan.cursor = valueAt + size
-                    scan.lastKeyStart = keyStart
-                    scan.lastKeyLength = k.count
-                    scan.lastType = type
-                    scan.lastValue = valueAt
-                    return (type, valueAt)
-                }
-                o = valueAt + size
-            }
-        }
+    private func find(_ key: Key) throws -> ElementRef? {
+        try scan.find(key.stringValue, in: decoder.reader)
     }
 
-    private func require(_ key: Key) throws -> (type: UInt8, value: Int) {
+    private func require(_ key: Key) throws -> ElementRef {
         guard let e = try find(key) else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "no field '\(key.stringValue)' in the document"))
         }
@@ -377,13 +405,10 @@ struct BSONSingleValueDecodingContainer: SingleValueDecodingContainer {
     func decodeNil() -> Bool { decoder.type == 0x0A || decoder.type == 0x06 }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        if let p = T.self as? any BSONPrimitive.Type {
-            guard let v = try p.readBSON(decoder.reader, type: decoder.type, at: decoder.offset, limit: decoder.limit) else {
-                throw decoder.mismatch(T.self, expectation: p.bsonExpectation, type: decoder.type, path: codingPath)
-            }
-            return v as! T
+        try readValue(T.self, decoder.reader, type: decoder.type, at: decoder.offset, limit: decoder.limit,
+                      mismatch: { decoder.mismatch(T.self, expectation: $0, type: decoder.type, path: codingPath) }) {
+            try T(from: decoder)
         }
-        return try T(from: decoder)
     }
 
     func decode(_ type: String.Type) throws -> String {

@@ -33,17 +33,17 @@ public struct BSONEncoder: Sendable {
 
 /// The bytes being written and the containers still open in them.
 final class BSONEncodingState {
-    var writer = BSONWriter(capacity: 512)
+    var writer = BSONWriter(capacity: 1024)
     /// Open documents and arrays, outermost first: the offset of each length placeholder and a serial
     /// that tells a container whether it is still the one at its depth.
-    var open: [(start: Int, serial: Int)] = []
+    var open: [OpenContainer] = []
     var nextSerial = 0
     var error: (any Error)?
     var wroteTopLevelDocument = false
 
     @inline(__always) func push(start: Int) -> (depth: Int, serial: Int) {
         nextSerial &+= 1
-        open.append((start, nextSerial))
+        open.append(OpenContainer(start: start, serial: nextSerial))
         return (open.count - 1, nextSerial)
     }
 
@@ -68,7 +68,7 @@ final class BSONEncodingState {
     /// Writes the element `key: value`: primitives directly, everything else through its `encode(to:)`.
     @inline(__always)
     func encodeElement<T: Encodable>(_ value: T, writeKey: (inout BSONWriter) throws(BSONError) -> Void, codingPath: @autoclosure () -> [any CodingKey]) throws {
-        if let p = value as? any BSONPrimitive {
+        if let p = primitive(value) {
             writer.append(p.bsonType.rawValue)
             try writeKey(&writer)
             try p.writeBSONBody(to: &writer)
@@ -86,6 +86,12 @@ final class BSONEncodingState {
             writer.bytes.append(contentsOf: [5, 0, 0, 0, 0] as [UInt8])
         }
     }
+}
+
+/// A document or array whose length is not written yet.
+struct OpenContainer {
+    var start: Int
+    var serial: Int
 }
 
 /// Where an encoder's value goes.
@@ -149,50 +155,59 @@ final class BSONEncoderImpl: Encoder {
     }
 }
 
-struct BSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+/// A class, not a struct: the standard library's type-erasing box copies its container on every
+/// call through generic value witnesses, and copying one reference is the cheapest copy there is.
+final class BSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let state: BSONEncodingState
     let depth: Int
     let serial: Int
     let codingPath: [any CodingKey]
+
+    init(state: BSONEncodingState, depth: Int, serial: Int, codingPath: [any CodingKey]) {
+        self.state = state
+        self.depth = depth
+        self.serial = serial
+        self.codingPath = codingPath
+    }
 
     @inline(__always) private func header(_ type: BSONType, _ key: Key) throws {
         try state.activate(depth: depth, serial: serial, codingPath: codingPath)
         try state.writer.appendHeader(type, key: key.stringValue)
     }
 
-    mutating func encodeNil(forKey key: Key) throws { try header(.null, key) }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { try header(.bool, key); value.writeBSONBody(to: &state.writer) }
-    mutating func encode(_ value: String, forKey key: Key) throws { try header(.string, key); state.writer.append(string: value) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { try header(.double, key); state.writer.append(double: value) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { try header(.double, key); state.writer.append(double: Double(value)) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { try header(.int64, key); state.writer.append(int64: Int64(value)) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { try header(.int32, key); state.writer.append(int32: value) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { try header(.int64, key); state.writer.append(int64: value) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { try integer(value, key) }
+    func encodeNil(forKey key: Key) throws { try header(.null, key) }
+    func encode(_ value: Bool, forKey key: Key) throws { try header(.bool, key); value.writeBSONBody(to: &state.writer) }
+    func encode(_ value: String, forKey key: Key) throws { try header(.string, key); state.writer.append(string: value) }
+    func encode(_ value: Double, forKey key: Key) throws { try header(.double, key); state.writer.append(double: value) }
+    func encode(_ value: Float, forKey key: Key) throws { try header(.double, key); state.writer.append(double: Double(value)) }
+    func encode(_ value: Int, forKey key: Key) throws { try header(.int64, key); state.writer.append(int64: Int64(value)) }
+    func encode(_ value: Int8, forKey key: Key) throws { try integer(value, key) }
+    func encode(_ value: Int16, forKey key: Key) throws { try integer(value, key) }
+    func encode(_ value: Int32, forKey key: Key) throws { try header(.int32, key); state.writer.append(int32: value) }
+    func encode(_ value: Int64, forKey key: Key) throws { try header(.int64, key); state.writer.append(int64: value) }
+    func encode(_ value: UInt, forKey key: Key) throws { try integer(value, key) }
+    func encode(_ value: UInt8, forKey key: Key) throws { try integer(value, key) }
+    func encode(_ value: UInt16, forKey key: Key) throws { try integer(value, key) }
+    func encode(_ value: UInt32, forKey key: Key) throws { try integer(value, key) }
+    func encode(_ value: UInt64, forKey key: Key) throws { try integer(value, key) }
 
     private func integer<I: BSONInteger>(_ value: I, _ key: Key) throws {
         try header(value.bsonType, key)
         try value.writeBSONBody(to: &state.writer)
     }
 
-    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+    func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         try state.activate(depth: depth, serial: serial, codingPath: codingPath)
         let name = key.stringValue
         try state.encodeElement(value, writeKey: { (w: inout BSONWriter) throws(BSONError) in try w.append(cString: name) }, codingPath: codingPath + [key])
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+    func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         let (d, s) = openNested(.document, key)
         return KeyedEncodingContainer(BSONKeyedEncodingContainer<NestedKey>(state: state, depth: d, serial: s, codingPath: codingPath + [key]))
     }
 
-    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+    func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         let (d, s) = openNested(.array, key)
         return BSONUnkeyedEncodingContainer(state: state, depth: d, serial: s, codingPath: codingPath + [key])
     }
@@ -206,8 +221,8 @@ struct BSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
         return state.push(start: state.writer.openDocument())
     }
 
-    mutating func superEncoder() -> any Encoder { superEncoder(named: BSONKey("super")) }
-    mutating func superEncoder(forKey key: Key) -> any Encoder { superEncoder(named: key) }
+    func superEncoder() -> any Encoder { superEncoder(named: BSONKey("super")) }
+    func superEncoder(forKey key: Key) -> any Encoder { superEncoder(named: key) }
 
     private func superEncoder(named key: any CodingKey) -> any Encoder {
         do {
@@ -304,7 +319,7 @@ struct BSONSingleValueEncodingContainer: SingleValueEncodingContainer {
     mutating func encodeNil() throws { state.writer.bytes[try typeOffset()] = BSONType.null.rawValue }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        if let p = value as? any BSONPrimitive {
+        if let p = primitive(value) {
             state.writer.bytes[try typeOffset()] = p.bsonType.rawValue
             try p.writeBSONBody(to: &state.writer)
         } else {

@@ -255,3 +255,43 @@ extension BSONRegularExpression: BSONPrimitive {
     }
     package static var bsonExpectation: String { "a regular expression" }
 }
+
+// MARK: Arrays of primitives
+
+/// `[String]`, `[Int]`, … are written and read in one go rather than element by element through
+/// an unkeyed container. Reading returns nil on any element of another type, so that the caller
+/// falls back to the element-wise path, whose error names the element.
+extension Array: BSONPrimitive where Element: BSONPrimitive {
+    package var bsonType: BSONType { .array }
+
+    package func writeBSONBody(to w: inout BSONWriter) throws(BSONError) {
+        let start = w.openDocument()
+        // Indexes, not `enumerated()`: its (offset, element) tuple needs metadata per step here.
+        for i in 0..<count {
+            let element = self[i]
+            w.append(element.bsonType.rawValue)
+            BSONWriter.appendIndexKey(i, to: &w.bytes)
+            try element.writeBSONBody(to: &w)
+        }
+        w.closeDocument(startedAt: start)
+    }
+
+    package static func readBSON(_ r: BSONReader, type: UInt8, at o: Int, limit: Int) throws(BSONError) -> [Element]? {
+        guard type == 0x04 else { return nil }
+        let size = try r.valueSize(type, at: o, limit: limit)
+        let end = o + size - 1
+        var result: [Element] = []
+        var p = o + 4
+        while p < end {
+            let elementType = r.base[p]
+            let value = try r.cStringEnd(from: p + 1, limit: end) + 1
+            let elementSize = try r.valueSize(elementType, at: value, limit: end)
+            guard let element = try Element.readBSON(r, type: elementType, at: value, limit: end) else { return nil }
+            result.append(element)
+            p = value + elementSize
+        }
+        return result
+    }
+
+    package static var bsonExpectation: String { "an array of \(Element.bsonExpectation)" }
+}

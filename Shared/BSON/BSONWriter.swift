@@ -40,7 +40,11 @@ package struct BSONWriter {
     @inline(__always) package mutating func append(cString s: String) throws(BSONError) {
         var s = s
         let ok = s.withUTF8 { utf8 -> Bool in
-            if utf8.contains(0) { return false }
+            var i = 0
+            while i < utf8.count {
+                if utf8[i] == 0 { return false }
+                i += 1
+            }
             bytes.append(contentsOf: utf8)
             return true
         }

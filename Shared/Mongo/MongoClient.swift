@@ -23,7 +23,21 @@ public final class MongoClient: Service, @unchecked Sendable {
 
     private static let initializeDriver: Void = {
         mongoc_init()
+        // libmongoc logs to standard output by default, debug lines included; keep its warnings
+        // and errors, through swift-log, and drop the rest.
+        mongoc_log_set_handler({ level, domain, message, _ in
+            guard level.rawValue <= MONGOC_LOG_LEVEL_WARNING.rawValue, let message else { return }
+            let text = String(cString: message)
+            let source = domain.map { String(cString: $0) } ?? "mongoc"
+            if level.rawValue <= MONGOC_LOG_LEVEL_ERROR.rawValue {
+                MongoClient.driverLogger.error("\(text)", metadata: ["mongoc.domain": "\(source)"])
+            } else {
+                MongoClient.driverLogger.warning("\(text)", metadata: ["mongoc.domain": "\(source)"])
+            }
+        }, nil)
     }()
+
+    private static let driverLogger = Logger(label: "herald.mongoc")
 
     /// Creates a pool for `uri` (e.g. `mongodb://127.0.0.1:27051`). No connection is made until the first operation.
     ///

@@ -181,6 +181,20 @@ struct AMQPConnectionTests {
         await #expect { try await c.publish(message(1, to: "x")) } throws: { ($0 as? AMQPError)?.code == .closed }
     }
 
+    /// With a 1 s heartbeat the broker closes a silent connection after about 2 s; an idle
+    /// connection that stays open for 4 s is one that sends its heartbeats.
+    @Test func idleConnectionStaysOpenThroughHeartbeats() async throws {
+        try await withConnection(url: TestEnvironment.amqpURL + "?heartbeat=1") { c in
+            let queue = TestEnvironment.uniqueName("heartbeat")
+            try await c.declare(AMQPTopology(queues: [.init(queue, durable: false)]))
+            try await Task.sleep(for: .seconds(4))
+            #expect(c.isConnected)
+            #expect(c.connectionCount == 1, "the connection was lost while idle")
+            try await c.publish(message(1, to: queue))
+            try await c.deleteQueue(queue)
+        }
+    }
+
     @Test func badLoginIsAConnectionError() async throws {
         let c = AMQPConnection(configuration: try AMQPConfiguration(url: "amqp://guest:wrong@127.0.0.1:5672"), logger: TestEnvironment.logger("amqp"))
         await #expect {

@@ -42,6 +42,7 @@ struct AMQPReconnectTests {
             try await publisher.value
             consumer.cancel()
             #expect(restarted)
+            #expect(c.connectionCount == 2, "one reconnect after the restart")
             #expect(confirmed.ids.count == total, "the publisher went on through the restart")
             #expect(confirmed.ids.isSubset(of: received), "every confirmed message arrived")
             #expect(received.count == total)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make bench`: release build of herald-bench, the C reference programs against the same C
+# libraries, the servers if they are not running; then every benchmark prints its ratio.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/deploy/dev/common.sh"
+cd "$root"
+
+refs=Benchmarks/reference/bin
+mkdir -p "$refs"
+cc -O2 -o "$refs/amqp_reference" Benchmarks/reference/amqp_reference.c $(pkg-config --cflags --libs librabbitmq)
+cc -O2 -o "$refs/mongo_reference" Benchmarks/reference/mongo_reference.c $(pkg-config --cflags --libs libmongoc-1.0)
+swift build -c release --product herald-bench
+
+started=()
+cleanup() { for s in "${started[@]}"; do bash deploy/dev/stack.sh stop "$s" || true; done; }
+trap cleanup EXIT
+for s in "mongo-customers:$MONGO_CUSTOMERS_PORT" "rabbitmq:$AMQP_PORT"; do
+  if ! port_open "${s#*:}"; then bash deploy/dev/stack.sh start "${s%%:*}"; started+=("${s%%:*}"); fi
+done
+
+HERALD_BENCH_REFERENCES=$refs "$(swift build -c release --show-bin-path)/herald-bench" "$@"
