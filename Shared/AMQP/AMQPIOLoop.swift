@@ -75,6 +75,8 @@ final class AMQPIOLoop: @unchecked Sendable {
     private struct Shared {
         var commands: [AMQPCommand] = []
         var wakePending = false
+        /// The thread is (about to be) blocked in poll(): only then does a new command need the pipe.
+        var polling = false
         var started = false
         var closeRequested = false
         var abrupt = false
@@ -130,8 +132,11 @@ final class AMQPIOLoop: @unchecked Sendable {
         let (accepted, wake) = shared.withLock { s -> (Bool, Bool) in
             if s.closeRequested || s.finished { return (false, false) }
             s.commands.append(command)
-            defer { s.wakePending = true }
-            return (true, !s.wakePending)
+            // A busy thread picks commands up on its next turn; a write per command would cost a
+            // system call each (acks come one per delivery).
+            let wake = s.polling && !s.wakePending
+            if wake { s.wakePending = true }
+            return (true, wake)
         }
         if !accepted {
             fail(command, AMQPError(.closed, message: "the AMQP connection to \(configuration.redactedURL) is closed"))
@@ -176,7 +181,8 @@ final class AMQPIOLoop: @unchecked Sendable {
     private var outstanding = Queue<Outstanding>()
     private var outstandingCount = 0
     private var nextDeliveryTag: UInt64 = 1
-    private var partial: [UInt16: PartialDelivery] = [:]
+    /// Deliveries being assembled, by channel number (small numbers: an array beats hashing).
+    private var partial = PartialDeliveries()
     private var loggedDown = false
 
     private struct Outstanding {
@@ -186,8 +192,36 @@ final class AMQPIOLoop: @unchecked Sendable {
         var settled = false
     }
 
+    private struct PartialDeliveries {
+        private var slots: [PartialDelivery?] = []
+
+        subscript(channel: UInt16) -> PartialDelivery? {
+            get { Int(channel) < slots.count ? slots[Int(channel)] : nil }
+            set {
+                let i = Int(channel)
+                if i >= slots.count { slots.append(contentsOf: repeatElement(nil, count: i + 1 - slots.count)) }
+                slots[i] = newValue
+            }
+        }
+
+        /// Changes the delivery on `channel` in place (no copy of its body); nil when there is none.
+        mutating func modify<R>(_ channel: UInt16, _ change: (inout PartialDelivery) -> R) -> R? {
+            let i = Int(channel)
+            guard i < slots.count, slots[i] != nil else { return nil }
+            return change(&slots[i]!)
+        }
+
+        mutating func remove(_ channel: UInt16) -> PartialDelivery? {
+            let i = Int(channel)
+            guard i < slots.count else { return nil }
+            defer { slots[i] = nil }
+            return slots[i]
+        }
+    }
+
     private struct PartialDelivery {
-        var consumerTag: String?
+        /// The consumer of the channel it arrived on (nil for a returned message, which is dropped).
+        var consumer: ConsumerRegistration?
         var deliveryTag: UInt64
         var redelivered: Bool
         var exchange: String
@@ -256,7 +290,7 @@ final class AMQPIOLoop: @unchecked Sendable {
         state = conn
         generation += 1
         nextDeliveryTag = 1
-        partial = [:]
+        partial = PartialDeliveries()
         do {
             try openChannel(Self.controlChannel)
             try openChannel(Self.publishChannel)
@@ -310,7 +344,7 @@ final class AMQPIOLoop: @unchecked Sendable {
             amqp_destroy_connection(state)
         }
         state = nil
-        partial = [:]
+        partial = PartialDeliveries()
     }
 
     private func openChannel(_ channel: UInt16) throws(AMQPError) {
@@ -645,10 +679,10 @@ final class AMQPIOLoop: @unchecked Sendable {
                         error: AMQPError(.publishRejected, message: "the broker could not take the message (basic.nack)"))
             case AMQP_BASIC_DELIVER_METHOD:
                 let d = decoded!.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
-                partial[ch] = PartialDelivery(consumerTag: Self.string(d.consumer_tag), deliveryTag: d.delivery_tag,
+                partial[ch] = PartialDelivery(consumer: consumerOfChannel[ch], deliveryTag: d.delivery_tag,
                                               redelivered: d.redelivered != 0, exchange: Self.string(d.exchange), routingKey: Self.string(d.routing_key))
             case AMQP_BASIC_RETURN_METHOD:
-                partial[ch] = PartialDelivery(consumerTag: nil, deliveryTag: 0, redelivered: false, exchange: "", routingKey: "")
+                partial[ch] = PartialDelivery(consumer: nil, deliveryTag: 0, redelivered: false, exchange: "", routingKey: "")
             case AMQP_BASIC_CANCEL_METHOD:
                 let c = decoded!.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
                 let tag = Self.string(c.consumer_tag)
@@ -682,19 +716,21 @@ final class AMQPIOLoop: @unchecked Sendable {
             partial[ch] = p
             if p.expected == 0 { complete(ch) }
         case AMQP_FRAME_BODY:
-            guard partial[ch] != nil else { return }
             let fragment = frame.payload.body_fragment
-            if fragment.len > 0, let bytes = fragment.bytes {
-                partial[ch]!.body.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: fragment.len))
+            let done = partial.modify(ch) { p in
+                if fragment.len > 0, let bytes = fragment.bytes {
+                    p.body.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: fragment.len))
+                }
+                return p.body.count >= p.expected
             }
-            if partial[ch]!.body.count >= partial[ch]!.expected { complete(ch) }
+            if done == true { complete(ch) }
         default:
             break
         }
     }
 
     private func complete(_ ch: UInt16) {
-        guard let p = partial.removeValue(forKey: ch), let tag = p.consumerTag, let consumer = consumers[tag] else { return }
+        guard let p = partial.remove(ch), let consumer = p.consumer else { return }
         let delivery = AMQPDelivery(body: p.body, exchange: p.exchange, routingKey: p.routingKey, redelivered: p.redelivered,
                                     deliveryTag: p.deliveryTag, properties: p.properties,
                                     settle: DeliverySettlement(loop: self, generation: generation, channel: ch))
@@ -747,15 +783,24 @@ final class AMQPIOLoop: @unchecked Sendable {
         guard let state else { return }
         if amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0 { return }
         if outstandingCount < configuration.confirmWindow && !waiting.isEmpty { return }
+        let idle = shared.withLock { s -> Bool in
+            guard s.commands.isEmpty else { return false }
+            s.polling = true
+            return true
+        }
+        guard idle else { return }
         var fds = [pollfd(fd: amqp_get_sockfd(state), events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         _ = poll(&fds, 2, milliseconds)
+        shared.withLock { $0.polling = false }
     }
 
     private func sleepOnWakePipe(_ delay: Duration) {
         let ms = Int32(clamping: delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
+        shared.withLock { $0.polling = true }
         var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         _ = poll(&fds, 1, max(1, ms))
+        shared.withLock { $0.polling = false }
     }
 
     // MARK: Closing
