@@ -8,7 +8,7 @@ STACK := deploy/dev/stack.sh
 SERVICES := control tracker job-server mta-sender bounce-fbl-reader
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: help install build release run stop stack-start stack-stop stack-status test bench proto clean
+.PHONY: help install build release run stop stack-start stack-stop stack-status test bench proto proto-check clean
 
 help:
 	@echo "make run     install what is missing, build, start the stack and all services with demo data"
@@ -46,6 +46,7 @@ stop:
 ## Every test against real servers. Servers this target started are stopped again, pass or fail.
 ARGS ?=
 test: install
+	@$(MAKE) --no-print-directory proto-check
 	@bash deploy/dev/test.sh $(ARGS)
 
 bench: install
@@ -53,14 +54,29 @@ bench: install
 
 ## protoc from Debian, protoc-gen-swift built from the swift-protobuf version Package.swift resolves.
 PROTOC_GEN_SWIFT := .build-protoc/release/protoc-gen-swift
-proto: install
-	$(SWIFT) package resolve
-	$(SWIFT) build -c release --package-path .build/checkouts/swift-protobuf --scratch-path .build-protoc --product protoc-gen-swift
-	rm -rf Shared/Contracts/Generated && mkdir -p Shared/Contracts/Generated
+CONTRACTS := Shared/Contracts/Generated
+define generate-contracts
+	rm -rf $(1) && mkdir -p $(1)
 	protoc --plugin=protoc-gen-swift=$(PROTOC_GEN_SWIFT) \
-	  --swift_out=Shared/Contracts/Generated \
+	  --swift_out=$(1) \
 	  --swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
 	  -I proto -I /usr/include $$(find proto -name '*.proto' | sort)
+endef
+
+$(PROTOC_GEN_SWIFT):
+	$(SWIFT) package resolve
+	$(SWIFT) build -c release --package-path .build/checkouts/swift-protobuf --scratch-path .build-protoc --product protoc-gen-swift
+
+proto: install $(PROTOC_GEN_SWIFT)
+	$(call generate-contracts,$(CONTRACTS))
+
+## Fails when the committed generated code is not what proto/ generates (run by make test).
+proto-check: install $(PROTOC_GEN_SWIFT)
+	$(call generate-contracts,.build-protoc/check)
+	@diff -r $(CONTRACTS) .build-protoc/check >/dev/null || { \
+	  echo "Shared/Contracts/Generated is out of date with proto/: run 'make proto' and commit the result" >&2; \
+	  diff -ru $(CONTRACTS) .build-protoc/check | head -40 >&2; exit 1; }
+	@echo "generated contracts match proto/"
 
 clean:
 	$(SWIFT) package clean

@@ -587,7 +587,8 @@ final class AMQPIOLoop: @unchecked Sendable {
         }
     }
 
-    private func send(_ m: AMQPMessage, on state: amqp_connection_state_t) -> Int32 {
+    private func send(_ message: AMQPMessage, on state: amqp_connection_state_t) -> Int32 {
+        let m = message.properties
         var props = amqp_basic_properties_t()
         var strings: [UnsafeMutablePointer<CChar>] = []
         defer { strings.forEach { free($0) } }
@@ -610,10 +611,10 @@ final class AMQPIOLoop: @unchecked Sendable {
         let publish = { (headers: amqp_table_t) -> Int32 in
             props.headers = headers
             if !m.headers.isEmpty { props._flags |= amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) }
-            return m.body.withUnsafeBytes { body in
+            return message.body.withUnsafeBytes { body in
                 let b = amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
-                return withBytes(m.exchange) { exchange in
-                    withBytes(m.routingKey) { key in
+                return withBytes(message.exchange) { exchange in
+                    withBytes(message.routingKey) { key in
                         amqp_basic_publish(state, Self.publishChannel, exchange, key, 0, 0, &props, b)
                     }
                 }
@@ -774,6 +775,7 @@ final class AMQPIOLoop: @unchecked Sendable {
         if has(AMQP_BASIC_TIMESTAMP_FLAG) { result.timestamp = Date(timeIntervalSince1970: TimeInterval(p.timestamp)) }
         if has(AMQP_BASIC_DELIVERY_MODE_FLAG) { result.persistent = p.delivery_mode == 2 }
         if has(AMQP_BASIC_HEADERS_FLAG) { result.headers = readFieldTable(p.headers) }
+        if has(AMQP_BASIC_EXPIRATION_FLAG) { result.expiration = Int(string(p.expiration)) }
         return result
     }
 

@@ -32,6 +32,15 @@ public struct HeraldConfiguration: Sendable {
     public static func load(for service: ServiceDescriptor, arguments: [String] = CommandLine.arguments,
                             environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> (HeraldConfiguration, ConfigReader)
     {
+        // A flag given twice reads as a list, not as a value: refuse it rather than fall back to a default.
+        var seen = Set<String>()
+        for argument in arguments.dropFirst() where argument.hasPrefix("--") {
+            let flag = String(argument.split(separator: "=", maxSplits: 1)[0])
+            guard seen.insert(flag).inserted else {
+                let key = flag.dropFirst(2).replacingOccurrences(of: "-", with: ".")
+                throw ConfigurationError(key: key, message: "\(flag) is given more than once; give it once")
+            }
+        }
         let cli = CommandLineArgumentsProvider(arguments: arguments, secretsSpecifier: .specific(["--amqp-url"]))
         let env = KeyMappingProvider(
             upstream: EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(["HERALD_AMQP_URL"])),

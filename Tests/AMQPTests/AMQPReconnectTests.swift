@@ -23,7 +23,7 @@ struct AMQPReconnectTests {
                 for start in stride(from: 0, to: total, by: 20) {
                     let batch = (start..<(start + 20)).map { message($0, to: queue) }
                     try await c.publish(contentsOf: batch)
-                    confirmed.add(batch.compactMap(\.messageId))
+                    confirmed.add(batch.compactMap(\.properties.messageId))
                     try await Task.sleep(for: .milliseconds(15))
                 }
             }

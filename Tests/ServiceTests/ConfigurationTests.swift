@@ -41,6 +41,10 @@ struct ConfigurationTests {
             _ = try await HeraldConfiguration.load(for: .control, arguments: ["control"], environment: ["HERALD_HTTP_PORT": "eighty"])
         } throws: { "\($0)" == "configuration key 'http.port' (--http-port, HERALD_HTTP_PORT): 'eighty' is not a port number; use 1 to 65535" }
 
+        await #expect {
+            _ = try await HeraldConfiguration.load(for: .control, arguments: ["control", "--http-port", "1", "--http-port=2"], environment: [:])
+        } throws: { "\($0)".contains("--http-port is given more than once") }
+
         let broken = FileManager.default.temporaryDirectory.appendingPathComponent("herald-\(UUID().uuidString).json")
         try Data("{not json".utf8).write(to: broken)
         defer { try? FileManager.default.removeItem(at: broken) }

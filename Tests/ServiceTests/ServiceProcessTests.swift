@@ -24,7 +24,7 @@ struct ServiceProcessTests {
         }
         return try ChildProcess(
             executable: path,
-            // A flag given twice is not a single value: the test's own --http-port replaces the default one.
+            // The test's own --http-port replaces the default one (a flag given twice is refused).
             arguments: arguments + ["--http-host", "127.0.0.1", "--readiness-interval", "0.5"]
                 + (arguments.contains("--http-port") ? [] : ["--http-port", String(port)]),
             environment: [

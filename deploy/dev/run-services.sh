@@ -28,6 +28,7 @@ stop_services() {
 }
 
 if [ "${1:-}" = "--stop" ]; then
+  touch "$run_dir/stopping"     # tells a running 'make run' that this stop is wanted
   stop_services
   log "services stopped"
   exit 0
@@ -35,6 +36,7 @@ fi
 
 bin=${1:?usage: run-services.sh BIN_DIR | --stop}
 stop_services
+rm -f "$run_dir/stopping"
 for s in "${services[@]}"; do
   name=${s%%:*}; port=${s#*:}
   [ -x "$bin/$name" ] || { log "$bin/$name is not built"; exit 1; }
@@ -81,6 +83,7 @@ EOT
 while :; do
   for s in "${services[@]}"; do
     if ! pid_alive "$run_dir/${s%%:*}.pid"; then
+      if [ -e "$run_dir/stopping" ]; then trap - INT TERM EXIT; log "stopped by 'make stop'"; exit 0; fi
       log "${s%%:*} exited; see $run_dir/${s%%:*}.log"
       exit 1
     fi

@@ -24,8 +24,8 @@ mongo_start() { # NAME PORT
 
 mongo_stop() { # NAME
   local dir=$STACK_DIR/mongo-$1
-  if pid_alive "$dir/nx.pid"; then
-    local pid; pid=$(cat "$dir/nx.pid")
+  local pid
+  if pid_alive "$dir/nx.pid" && pid=$(cat "$dir/nx.pid" 2>/dev/null); then
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
@@ -62,8 +62,8 @@ rabbit_start() {
 
 rabbit_stop() {
   ( rabbit_env
-    if pid_alive "$R/rabbit.pid"; then
-      local pid; pid=$(cat "$R/rabbit.pid")
+    local pid
+    if pid_alive "$R/rabbit.pid" && pid=$(cat "$R/rabbit.pid" 2>/dev/null); then
       /usr/lib/rabbitmq/bin/rabbitmqctl stop "$R/rabbit.pid" >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
       for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -9 "$pid" 2>/dev/null || true
