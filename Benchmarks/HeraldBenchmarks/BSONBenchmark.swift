@@ -39,6 +39,13 @@ enum BSONBenchmark {
         let te = try measure { for _ in 0..<iterations { sink &+= try encoder.encode(profile).byteCount } }
         let td = try measure { for _ in 0..<iterations { sink &+= try decoder.decode(Profile.self, from: document).age } }
         precondition(sink > 0)
+        let tf = try measure {
+            for _ in 0..<iterations {
+                try CodableFloor.encode(profile)
+                sink &+= try CodableFloor.decode(Profile.self).age &+ 1
+            }
+        }
+        print("  Codable itself (an encoder and decoder that touch no bytes): \(Int(Double(iterations) / tf).formatted()) docs/s")
         print("  bson.encode alone \(Int(Double(iterations) / te).formatted()) docs/s, decode alone \(Int(Double(iterations) / td).formatted()) docs/s (\(document.byteCount) bytes)")
         return BenchmarkResult(name: "bson.encode+decode", unit: "docs/s", herald: best, reference: bestJSON,
                                referenceName: "Foundation JSON", minimumRatio: nil, absoluteTarget: 500_000)
