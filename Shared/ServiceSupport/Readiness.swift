@@ -58,7 +58,7 @@ struct DependencyMonitor: Service {
             "amqp": Gauge(label: "herald_dependency_up", dimensions: [("dependency", "amqp")]),
         ]
         // Stop at once on shutdown, even in the middle of a sleep.
-        try? await cancelWhenGracefulShutdown { await loop(gauges) }
+        await cancelWhenGracefulShutdown { await loop(gauges) }
     }
 
     private func loop(_ gauges: [String: Gauge]) async {

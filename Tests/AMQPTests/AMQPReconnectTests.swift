@@ -51,6 +51,36 @@ struct AMQPReconnectTests {
     }
 }
 
+extension AMQPReconnectTests {
+    /// A non-durable queue and its binding die with the broker; after the reconnect the connection
+    /// declares them again and the consumer goes on, so a message published afterwards arrives.
+    @Test func reconnectDeclaresTheTopologyAgainAndResumesConsumers() async throws {
+        let node = RabbitMQNode(port: 5673)
+        try node.start()
+        defer { try? node.stop() }
+        let exchange = TestEnvironment.uniqueName("x")
+        let queue = TestEnvironment.uniqueName("transient")
+        try await withConnection(url: node.url, name: "redeclare-test") { c in
+            try await c.declare(AMQPTopology(
+                exchanges: [.init(exchange, kind: .topic, durable: false)],
+                queues: [.init(queue, durable: false)],
+                bindings: [.init(queue: queue, exchange: exchange, routingKey: "profile.*")]
+            ))
+            let consumer = try await c.consume(queue: queue)
+            try node.stop()
+            try node.start()
+            try await c.waitUntilConnected(timeout: .seconds(30))
+            #expect(c.connectionCount == 2)
+            try await c.publish(AMQPMessage(exchange: exchange, routingKey: "profile.updated", body: Array("after".utf8), messageId: "after"))
+            var iterator = consumer.makeAsyncIterator()
+            let delivery = try #require(try await iterator.next())
+            #expect(delivery.properties.messageId == "after")
+            delivery.ack()
+            consumer.cancel()
+        }
+    }
+}
+
 final class Confirmed: @unchecked Sendable {
     private let lock = NSLock()
     private var set = Set<String>()
