@@ -40,7 +40,9 @@ let package = Package(
             name: "BSON", dependencies: ["CBSON"], path: "Shared/BSON",
             // An encoder or decoder is used by one thread and never hands out overlapping access to
             // its buffer; the run-time exclusivity checks cost more than the encoding itself.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+            // Cross-module optimisation lets the services specialise the codec's generic field
+            // readers and writers for their own types instead of calling them through witness tables.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"])]
         ),
         .target(
             name: "Mongo",

@@ -25,7 +25,7 @@ struct BenchmarkResult {
         if let absoluteTarget { target.append("≥ \(Int(absoluteTarget).formatted()) \(unit)") }
         return "\(name.padding(toLength: 26, withPad: " ", startingAt: 0)) Herald \(Int(herald).formatted()) \(unit) | "
             + "\(referenceName) \(Int(reference).formatted()) \(unit) | ratio \(String(format: "%.2f", ratio)) | "
-            + "target \(target.joined(separator: ", ")): \(passed ? "PASS" : "BELOW TARGET")"
+            + (target.isEmpty ? "for comparison" : "target \(target.joined(separator: ", ")): \(passed ? "PASS" : "BELOW TARGET")")
     }
 }
 

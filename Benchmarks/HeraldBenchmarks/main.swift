@@ -11,8 +11,10 @@ if which.isEmpty { which = ["bson", "amqp", "mongo"] }
 var results: [BenchmarkResult] = []
 do {
     if which.contains("bson") {
-        results.append(try BSONBenchmark.run(iterations: Int(env["HERALD_BENCH_BSON_ITERATIONS"] ?? "") ?? 200_000))
-        print(results.last!.line)
+        for r in try BSONBenchmark.run(iterations: Int(env["HERALD_BENCH_BSON_ITERATIONS"] ?? "") ?? 200_000) {
+            results.append(r)
+            print(r.line)
+        }
     }
     if which.contains("amqp") {
         for r in try await AMQPBenchmark.run(reference: "\(references)/amqp_reference", host: "127.0.0.1",

@@ -7,65 +7,6 @@ import Synchronization
 import Glibc
 #endif
 
-/// Work handed to the connection thread.
-enum AMQPCommand: Sendable {
-    enum Settlement: Sendable {
-        case ack(multiple: Bool)
-        case nack(multiple: Bool, requeue: Bool)
-        case reject(requeue: Bool)
-    }
-
-    case declare(AMQPTopology, CheckedContinuation<Void, any Error>)
-    case publish([AMQPMessage], PublishGroup)
-    case consume(ConsumerRegistration, CheckedContinuation<Void, any Error>)
-    case cancel(String)
-    case settle(UInt64, UInt16, UInt64, Settlement)
-    case deleteQueue(String, CheckedContinuation<Int, any Error>)
-    case messageCount(String, CheckedContinuation<Int, any Error>)
-}
-
-/// The messages of one `publish` call: resumed once, when all are confirmed or one fails.
-final class PublishGroup: @unchecked Sendable {
-    // @unchecked Sendable: created by the caller, then touched only by the connection thread.
-    private var remaining: Int
-    private var continuation: CheckedContinuation<Void, any Error>?
-
-    init(count: Int, continuation: CheckedContinuation<Void, any Error>) {
-        remaining = count
-        self.continuation = continuation
-    }
-
-    func confirmOne() {
-        remaining -= 1
-        if remaining == 0 {
-            continuation?.resume()
-            continuation = nil
-        }
-    }
-
-    func fail(_ error: AMQPError) {
-        continuation?.resume(throwing: error)
-        continuation = nil
-    }
-}
-
-/// A consumer as the connection thread keeps it, across reconnects.
-final class ConsumerRegistration: @unchecked Sendable {
-    // @unchecked Sendable: created by the caller, then touched only by the connection thread.
-    let tag: String
-    let queue: String
-    let prefetch: UInt16
-    let continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
-    var channel: UInt16 = 0
-
-    init(tag: String, queue: String, prefetch: UInt16, continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation) {
-        self.tag = tag
-        self.queue = queue
-        self.prefetch = prefetch
-        self.continuation = continuation
-    }
-}
-
 /// The connection thread: owns the `amqp_connection_state_t` and every piece of state that goes with it.
 final class AMQPIOLoop: @unchecked Sendable {
     // @unchecked Sendable: librabbitmq's connection state is not thread-safe (its documentation: "a

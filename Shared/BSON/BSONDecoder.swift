@@ -28,6 +28,10 @@ public struct BSONDecoder: Sendable {
         if T.self == BSONDocument.self {
             return BSONDocument(trustedBytes: Array(raw[0..<length])) as! T
         }
+        if let representable = T.self as? any BSONRepresentable.Type {
+            var fields = BSONFieldReader(reader: reader, start: 4, end: length - 1, codingPath: [])
+            return try representable.init(bson: &fields) as! T
+        }
         let decoder = BSONDecoderImpl(reader: reader, type: BSONType.document.rawValue, offset: 0, limit: length, codingPath: [])
         return try T(from: decoder)
     }
@@ -108,7 +112,7 @@ final class BSONDecoderImpl: Decoder {
 
 /// The elements of one document, searched from where the last key was found: properties are
 /// usually read in the order they were written, so most searches match at once.
-final class DocumentScan {
+struct ScanState {
     let start: Int
     let end: Int
     var cursor: Int
@@ -124,15 +128,10 @@ final class DocumentScan {
         cursor = start
     }
 
-    /// Finds the element named `name`. Not generic, and returning a plain struct: this is the
-    /// decoder's hottest path, and generic context or tuple results would cost metadata look-ups.
-    func find(_ name: String, in r: BSONReader) throws(BSONError) -> ElementRef? {
-        var name = name
-        let outcome = name.withUTF8 { k in Result { () throws(BSONError) in try find(k, in: r) } }
-        return try outcome.get()
-    }
-
-    private func find(_ k: UnsafeBufferPointer<UInt8>, in r: BSONReader) throws(BSONError) -> ElementRef? {
+    /// Finds the element whose key is the bytes `k`. Not generic, and returning a plain struct:
+    /// this is the decoder's hottest path, and generic context or tuple results would cost
+    /// metadata look-ups.
+    mutating func find(_ k: UnsafeBufferPointer<UInt8>, in r: BSONReader) throws(BSONError) -> ElementRef? {
         let base = r.base
         if lastKeyLength == k.count, Self.equal(base, lastKeyStart, k) {
             return ElementRef(type: lastType, value: lastValue)
@@ -180,6 +179,23 @@ final class DocumentScan {
             i += 1
         }
         return true
+    }
+}
+
+/// A ``ScanState`` shared by the containers that `Codable` copies around.
+final class DocumentScan {
+    var state: ScanState
+    var start: Int { state.start }
+    var end: Int { state.end }
+
+    init(start: Int, end: Int) {
+        state = ScanState(start: start, end: end)
+    }
+
+    func find(_ name: String, in r: BSONReader) throws(BSONError) -> ElementRef? {
+        var name = name
+        let outcome = name.withUTF8 { k in Result { () throws(BSONError) in try state.find(k, in: r) } }
+        return try outcome.get()
     }
 }
 

@@ -17,6 +17,13 @@ public struct BSONEncoder: Sendable {
     ///   NUL character, or an unsigned integer above `Int64.max`.
     public func encode<T: Encodable>(_ value: T) throws -> BSONDocument {
         if let document = value as? BSONDocument { return document }
+        if let representable = value as? any BSONRepresentable {
+            var fields = BSONFieldWriter(writer: BSONWriter(capacity: 1024))
+            let start = fields.writer.openDocument()
+            try representable.writeBSON(to: &fields)
+            fields.writer.closeDocument(startedAt: start)
+            return BSONDocument(trustedBytes: fields.writer.bytes)
+        }
         let state = BSONEncodingState()
         try value.encode(to: BSONEncoderImpl(state: state, codingPath: [], slot: .topLevel))
         state.close(from: 0)

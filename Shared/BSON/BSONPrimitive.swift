@@ -281,6 +281,7 @@ extension Array: BSONPrimitive where Element: BSONPrimitive {
         let size = try r.valueSize(type, at: o, limit: limit)
         let end = o + size - 1
         var result: [Element] = []
+        result.reserveCapacity(8)
         var p = o + 4
         while p < end {
             let elementType = r.base[p]

@@ -116,10 +116,3 @@ package struct BSONReader {
         }
     }
 }
-
-extension UnsafeRawBufferPointer {
-    package func contains(_ byte: UInt8) -> Bool {
-        for b in self where b == byte { return true }
-        return false
-    }
-}

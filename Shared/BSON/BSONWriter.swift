@@ -86,8 +86,7 @@ package struct BSONWriter {
 
     /// Appends a whole element.
     package mutating func append(key: String, value: BSONValue) throws(BSONError) {
-        let at = try appendHeader(value.type, key: key)
-        _ = at
+        try appendHeader(value.type, key: key)
         try appendBody(of: value)
     }
 

@@ -35,8 +35,3 @@ public struct RabbitMQNode: Sendable {
     }
 }
 
-public struct TestServerError: Error, CustomStringConvertible {
-    public let message: String
-    public init(message: String) { self.message = message }
-    public var description: String { message }
-}

@@ -31,17 +31,6 @@ func decodeDocument<T: Decodable>(_ type: T.Type, at pointer: OpaquePointer, dec
     }
 }
 
-/// A reply document that libmongoc fills in; freed by `destroy()`.
-struct Reply: ~Copyable {
-    let pointer: OpaquePointer
-
-    init() { pointer = herald_mongoc_new_reply() }
-
-    var document: BSONDocument { BSONDocument(copying: pointer) }
-
-    deinit { bson_destroy(pointer) }
-}
-
 extension DecodingError {
     /// "path.to.field: what was expected", for error messages.
     var readableDescription: String {

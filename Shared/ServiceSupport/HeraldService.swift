@@ -8,19 +8,6 @@ import Mongo
 import Prometheus
 import ServiceLifecycle
 
-/// Everything a service's own code needs: its configuration, the two stores, the broker, and the
-/// router to add its endpoints to.
-public struct ServiceContext: Sendable {
-    public let descriptor: ServiceDescriptor
-    public let configuration: HeraldConfiguration
-    public let config: ConfigReader
-    public let settings: MongoClient
-    public let customers: MongoClient
-    public let amqp: AMQPConnection
-    public let readiness: Readiness
-    public let logger: Logger
-}
-
 /// Builds and runs one Herald executable: configuration, logging, metrics, the clients, the HTTP
 /// server with `/health`, `/ready` and `/metrics`, in one `ServiceGroup` that shuts down
 /// gracefully on SIGTERM and SIGINT.
@@ -121,21 +108,3 @@ public enum HeraldService {
     }
 }
 
-/// Declares the service's exchanges and queues once the broker answers (and the connection declares
-/// them again after each reconnect).
-struct BusDeclaration: Service {
-    let amqp: AMQPConnection
-    let topology: AMQPTopology
-    let logger: Logger
-
-    func run() async throws {
-        do {
-            try await amqp.declare(topology)
-        } catch {
-            // A topology the broker refuses (a queue declared elsewhere with other arguments) is an
-            // operator's problem to fix; say exactly what and keep serving.
-            logger.error("the broker refused the bus topology", metadata: ["error": "\(error)"])
-        }
-        try? await gracefulShutdown()
-    }
-}
