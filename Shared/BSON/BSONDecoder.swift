@@ -133,6 +133,11 @@ struct ScanState {
     /// metadata look-ups.
     mutating func find(_ k: UnsafeBufferPointer<UInt8>, in r: BSONReader) throws(BSONError) -> ElementRef? {
         let base = r.base
+        // Most reads follow the order of the writes: try the element at the cursor first, then the
+        // one found last (`decodeIfPresent` asks twice), then scan the whole document once.
+        if cursor < end, let hit = try match(k, at: cursor, in: r) {
+            return hit
+        }
         if lastKeyLength == k.count, Self.equal(base, lastKeyStart, k) {
             return ElementRef(type: lastType, value: lastValue)
         }
@@ -145,37 +150,43 @@ struct ScanState {
                 o = start
             }
             if wrapped && o >= cursor { return nil }
-            let type = base[o]
-            let keyStart = o + 1
-            let valueAt: Int
-            let matched: Bool
-            if keyStart + k.count < end, base[keyStart + k.count] == 0, Self.equal(base, keyStart, k) {
-                matched = true
-                valueAt = keyStart + k.count + 1
-            } else {
-                matched = false
-                valueAt = try r.cStringEnd(from: keyStart, limit: end) + 1
-            }
-            let size = try r.valueSize(type, at: valueAt, limit: end)
-            if matched {
-                cursor = valueAt + size
-                lastKeyStart = keyStart
-                lastKeyLength = k.count
-                lastType = type
-                lastValue = valueAt
-                return ElementRef(type: type, value: valueAt)
-            }
-            o = valueAt + size
+            if let hit = try match(k, at: o, in: r) { return hit }
+            let valueAt = try r.cStringEnd(from: o + 1, limit: end) + 1
+            o = valueAt + (try r.valueSize(base[o], at: valueAt, limit: end))
         }
     }
 
-    /// Whether the `k.count` bytes at `offset` are `k` (keys are short: a plain loop beats memcmp's call).
+    /// The element at `o` when its key is `k` (and then the cursor moves past it).
+    @inline(__always)
+    private mutating func match(_ k: UnsafeBufferPointer<UInt8>, at o: Int, in r: BSONReader) throws(BSONError) -> ElementRef? {
+        let base = r.base
+        let keyStart = o + 1
+        guard keyStart + k.count < end, base[keyStart + k.count] == 0, Self.equal(base, keyStart, k) else { return nil }
+        let type = base[o]
+        let valueAt = keyStart + k.count + 1
+        let size = try r.valueSize(type, at: valueAt, limit: end)
+        cursor = valueAt + size
+        lastKeyStart = keyStart
+        lastKeyLength = k.count
+        lastType = type
+        lastValue = valueAt
+        return ElementRef(type: type, value: valueAt)
+    }
+
+    /// Whether the `k.count` bytes at `offset` are `k`: eight bytes at a time, then the rest
+    /// (keys are short; this beats memcmp's call).
     @inline(__always)
     private static func equal(_ base: UnsafeRawBufferPointer, _ offset: Int, _ k: UnsafeBufferPointer<UInt8>) -> Bool {
-        var i = 0
         let n = k.count
+        let key = UnsafeRawPointer(k.baseAddress!)
+        let here = base.baseAddress! + offset
+        var i = 0
+        while i + 8 <= n {
+            if here.loadUnaligned(fromByteOffset: i, as: UInt64.self) != key.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
         while i < n {
-            if base[offset + i] != k[i] { return false }
+            if here.load(fromByteOffset: i, as: UInt8.self) != key.load(fromByteOffset: i, as: UInt8.self) { return false }
             i += 1
         }
         return true
