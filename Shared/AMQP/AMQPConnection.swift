@@ -87,7 +87,7 @@ public final class AMQPConnection: Service, Sendable {
     public func consume(queue: String, prefetch: UInt16 = 100) async throws -> AMQPConsumer {
         start()
         let tag = "herald.\(configuration.connectionName).\(UInt32.random(in: 0...UInt32.max))"
-        let (stream, continuation) = AsyncThrowingStream<AMQPDelivery, any Error>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<[AMQPDelivery], any Error>.makeStream()
         let registration = ConsumerRegistration(tag: tag, queue: queue, prefetch: prefetch, continuation: continuation)
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
             loop.enqueue(.consume(registration, c))

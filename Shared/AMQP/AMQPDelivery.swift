@@ -40,11 +40,27 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
     /// The consumer tag the broker knows this consumer by.
     public let tag: String
     public let queue: String
-    let stream: AsyncThrowingStream<AMQPDelivery, any Error>
+    let stream: AsyncThrowingStream<[AMQPDelivery], any Error>
     let loop: AMQPIOLoop
 
-    public func makeAsyncIterator() -> AsyncThrowingStream<AMQPDelivery, any Error>.AsyncIterator {
-        stream.makeAsyncIterator()
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var batches: AsyncThrowingStream<[AMQPDelivery], any Error>.AsyncIterator
+        var batch: [AMQPDelivery] = []
+        var index = 0
+
+        public mutating func next() async throws -> AMQPDelivery? {
+            while index >= batch.count {
+                guard let next = try await batches.next() else { return nil }
+                batch = next
+                index = 0
+            }
+            defer { index += 1 }
+            return batch[index]
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(batches: stream.makeAsyncIterator())
     }
 
     /// Stops deliveries (basic.cancel); unacknowledged ones go back to the queue when the channel closes.

@@ -124,6 +124,9 @@ final class AMQPIOLoop: @unchecked Sendable {
     private var nextDeliveryTag: UInt64 = 1
     /// Deliveries being assembled, by channel number (small numbers: an array beats hashing).
     private var partial = PartialDeliveries()
+    private var acks = AckCoalescer()
+    /// Consumers with deliveries not yet handed over (flushed after each pass over the socket).
+    private var batched: [ConsumerRegistration] = []
     private var loggedDown = false
 
     private struct Outstanding {
@@ -281,6 +284,7 @@ final class AMQPIOLoop: @unchecked Sendable {
 
     private func dropConnection() {
         connected.store(false, ordering: .releasing)
+        acks.reset()
         if let state {
             amqp_destroy_connection(state)
         }
@@ -385,6 +389,7 @@ final class AMQPIOLoop: @unchecked Sendable {
         try checkReply(ch, "consume from queue '\(consumer.queue)'")
         consumer.channel = ch
         consumerOfChannel[ch] = consumer
+        acks.open(ch)
     }
 
     // MARK: Commands
@@ -401,6 +406,24 @@ final class AMQPIOLoop: @unchecked Sendable {
 
     private func runCommands() {
         for command in takeCommands() { run(command) }
+        flushAcks()
+    }
+
+    /// Sends the coalesced acknowledgements of `channel` (or of every channel) as `multiple` acks.
+    private func flushAcks(_ channel: UInt16? = nil) {
+        let due: [(channel: UInt16, tag: UInt64)] = if let channel {
+            acks.takePending(channel).map { [(channel, $0)] } ?? []
+        } else {
+            acks.takeAllPending()
+        }
+        for (ch, tag) in due {
+            guard let state else { return }
+            let status = amqp_basic_ack(state, ch, tag, 1)
+            if status != AMQP_STATUS_OK.rawValue {
+                connectionLost(AMQPError(.connection, message: "acknowledging deliveries: \(String(cString: amqp_error_string2(status)))"))
+                return
+            }
+        }
     }
 
     /// While disconnected: keep publishes and settlements for later, answer what cannot wait.
@@ -416,7 +439,7 @@ final class AMQPIOLoop: @unchecked Sendable {
                 consumers[registration.tag] = registration
                 c.resume()  // subscribed on connect
             case .cancel(let tag):
-                consumers.removeValue(forKey: tag)?.continuation.finish()
+                consumers.removeValue(forKey: tag)?.finish()
             case .settle:
                 break  // the broker requeues whatever the lost connection had not settled
             case .deleteQueue(_, let c):
@@ -464,18 +487,23 @@ final class AMQPIOLoop: @unchecked Sendable {
         case .cancel(let tag):
             guard let consumer = consumers.removeValue(forKey: tag) else { return }
             if consumer.channel != 0 {
+                flushAcks(consumer.channel)
                 _ = withBytes(tag) { amqp_basic_cancel(state, consumer.channel, $0) }
                 _ = amqp_channel_close(state, consumer.channel, Int32(AMQP_REPLY_SUCCESS))
                 consumerOfChannel.removeValue(forKey: consumer.channel)
             }
-            consumer.continuation.finish()
+            consumer.finish()
         case .settle(let gen, let channel, let tag, let how):
             guard gen == generation else { return }  // that delivery's connection is gone; it will be redelivered
-            let status: Int32 = switch how {
-            case .ack(let multiple): amqp_basic_ack(state, channel, tag, multiple ? 1 : 0)
-            case .nack(let multiple, let requeue): amqp_basic_nack(state, channel, tag, multiple ? 1 : 0, requeue ? 1 : 0)
-            case .reject(let requeue): amqp_basic_reject(state, channel, tag, requeue ? 1 : 0)
+            if case .ack(multiple: false) = how, acks.absorb(channel: channel, tag: tag) { return }
+            flushAcks(channel)
+            guard let state = self.state else { return }
+            let (status, multiple): (Int32, Bool) = switch how {
+            case .ack(let multiple): (amqp_basic_ack(state, channel, tag, multiple ? 1 : 0), multiple)
+            case .nack(let multiple, let requeue): (amqp_basic_nack(state, channel, tag, multiple ? 1 : 0, requeue ? 1 : 0), multiple)
+            case .reject(let requeue): (amqp_basic_reject(state, channel, tag, requeue ? 1 : 0), false)
             }
+            acks.sent(channel: channel, tag: tag, multiple: multiple)
             if status != AMQP_STATUS_OK.rawValue {
                 connectionLost(AMQPError(.connection, message: "settling a delivery: \(String(cString: amqp_error_string2(status)))"))
             }
@@ -528,41 +556,61 @@ final class AMQPIOLoop: @unchecked Sendable {
         }
     }
 
+    /// Bytes of the string properties of the message being published: one buffer, reused, instead
+    /// of an allocation per property per message.
+    private var scratch: [UInt8] = []
+
     private func send(_ message: AMQPMessage, on state: amqp_connection_state_t) -> Int32 {
         let m = message.properties
-        var props = amqp_basic_properties_t()
-        var strings: [UnsafeMutablePointer<CChar>] = []
-        defer { strings.forEach { free($0) } }
-        func bytes(_ s: String) -> amqp_bytes_t {
-            let p = strdup(s)!
-            strings.append(p)
-            return amqp_bytes_t(len: strlen(p), bytes: UnsafeMutableRawPointer(p))
+        scratch.removeAll(keepingCapacity: true)
+        // Where each property's bytes are in `scratch`; pointers are made once it stops growing.
+        var spans: [(field: Int32, offset: Int, count: Int)] = []
+        func add(_ s: String, _ flag: Int32) {
+            let offset = scratch.count
+            scratch.append(contentsOf: s.utf8)
+            spans.append((flag, offset, scratch.count - offset))
         }
         var flags: amqp_flags_t = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
-        props.delivery_mode = m.persistent ? 2 : 1
-        if let v = m.contentType { props.content_type = bytes(v); flags |= amqp_flags_t(AMQP_BASIC_CONTENT_TYPE_FLAG) }
-        if let v = m.messageId { props.message_id = bytes(v); flags |= amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG) }
-        if let v = m.type { props.type = bytes(v); flags |= amqp_flags_t(AMQP_BASIC_TYPE_FLAG) }
-        if let v = m.appId { props.app_id = bytes(v); flags |= amqp_flags_t(AMQP_BASIC_APP_ID_FLAG) }
-        if let v = m.correlationId { props.correlation_id = bytes(v); flags |= amqp_flags_t(AMQP_BASIC_CORRELATION_ID_FLAG) }
-        if let v = m.replyTo { props.reply_to = bytes(v); flags |= amqp_flags_t(AMQP_BASIC_REPLY_TO_FLAG) }
-        if let v = m.expiration { props.expiration = bytes(String(v)); flags |= amqp_flags_t(AMQP_BASIC_EXPIRATION_FLAG) }
-        if let v = m.timestamp { props.timestamp = UInt64(max(0, v.timeIntervalSince1970)); flags |= amqp_flags_t(AMQP_BASIC_TIMESTAMP_FLAG) }
-        props._flags = flags
-        let publish = { (headers: amqp_table_t) -> Int32 in
-            props.headers = headers
-            if !m.headers.isEmpty { props._flags |= amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) }
-            return message.body.withUnsafeBytes { body in
-                let b = amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
-                return withBytes(message.exchange) { exchange in
-                    withBytes(message.routingKey) { key in
-                        amqp_basic_publish(state, Self.publishChannel, exchange, key, 0, 0, &props, b)
+        if let v = m.contentType { add(v, AMQP_BASIC_CONTENT_TYPE_FLAG) }
+        if let v = m.messageId { add(v, AMQP_BASIC_MESSAGE_ID_FLAG) }
+        if let v = m.type { add(v, AMQP_BASIC_TYPE_FLAG) }
+        if let v = m.appId { add(v, AMQP_BASIC_APP_ID_FLAG) }
+        if let v = m.correlationId { add(v, AMQP_BASIC_CORRELATION_ID_FLAG) }
+        if let v = m.replyTo { add(v, AMQP_BASIC_REPLY_TO_FLAG) }
+        if let v = m.expiration { add(String(v), AMQP_BASIC_EXPIRATION_FLAG) }
+        return scratch.withUnsafeMutableBytes { raw -> Int32 in
+            var props = amqp_basic_properties_t()
+            props.delivery_mode = m.persistent ? 2 : 1
+            for span in spans {
+                let bytes = amqp_bytes_t(len: span.count, bytes: raw.baseAddress.map { $0 + span.offset })
+                flags |= amqp_flags_t(span.field)
+                switch span.field {
+                case AMQP_BASIC_CONTENT_TYPE_FLAG: props.content_type = bytes
+                case AMQP_BASIC_MESSAGE_ID_FLAG: props.message_id = bytes
+                case AMQP_BASIC_TYPE_FLAG: props.type = bytes
+                case AMQP_BASIC_APP_ID_FLAG: props.app_id = bytes
+                case AMQP_BASIC_CORRELATION_ID_FLAG: props.correlation_id = bytes
+                case AMQP_BASIC_REPLY_TO_FLAG: props.reply_to = bytes
+                default: props.expiration = bytes
+                }
+            }
+            if let v = m.timestamp { props.timestamp = UInt64(max(0, v.timeIntervalSince1970)); flags |= amqp_flags_t(AMQP_BASIC_TIMESTAMP_FLAG) }
+            props._flags = flags
+            let publish = { (headers: amqp_table_t) -> Int32 in
+                props.headers = headers
+                if !m.headers.isEmpty { props._flags |= amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) }
+                return message.body.withUnsafeBytes { body in
+                    let b = amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
+                    return withBytes(message.exchange) { exchange in
+                        withBytes(message.routingKey) { key in
+                            amqp_basic_publish(state, Self.publishChannel, exchange, key, 0, 0, &props, b)
+                        }
                     }
                 }
             }
+            if m.headers.isEmpty { return publish(herald_amqp_empty_table()) }
+            return withFieldTable(m.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, publish)
         }
-        if m.headers.isEmpty { return publish(herald_amqp_empty_table()) }
-        return withFieldTable(m.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, publish)
     }
 
     private func confirm(upTo tag: UInt64, multiple: Bool, error: AMQPError?) {
@@ -601,6 +649,8 @@ final class AMQPIOLoop: @unchecked Sendable {
             // Room in the window: send more while confirms come in.
             if handled % 64 == 0 { pumpPublishes() }
         }
+        for consumer in batched { consumer.flush() }
+        batched.removeAll(keepingCapacity: true)
         if let state { amqp_maybe_release_buffers(state) }
     }
 
@@ -630,7 +680,7 @@ final class AMQPIOLoop: @unchecked Sendable {
                 let tag = Self.string(c.consumer_tag)
                 if let consumer = consumers.removeValue(forKey: tag) {
                     consumerOfChannel.removeValue(forKey: consumer.channel)
-                    consumer.continuation.finish(throwing: AMQPError(.consumerCancelled, message: "the broker cancelled the consumer of queue '\(consumer.queue)'"))
+                    consumer.finish(throwing: AMQPError(.consumerCancelled, message: "the broker cancelled the consumer of queue '\(consumer.queue)'"))
                 }
             case AMQP_CHANNEL_CLOSE_METHOD:
                 let close = decoded!.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
@@ -676,7 +726,7 @@ final class AMQPIOLoop: @unchecked Sendable {
         let delivery = AMQPDelivery(body: p.body, exchange: p.exchange, routingKey: p.routingKey, redelivered: p.redelivered,
                                     deliveryTag: p.deliveryTag, properties: p.properties,
                                     settle: DeliverySettlement(loop: self, generation: generation, channel: ch))
-        consumer.continuation.yield(delivery)
+        if consumer.deliver(delivery) { batched.append(consumer) }
     }
 
     private func channelClosedByBroker(_ ch: UInt16, _ error: AMQPError) {
@@ -693,8 +743,9 @@ final class AMQPIOLoop: @unchecked Sendable {
             _ = amqp_channel_open(state, ch)
             _ = amqp_confirm_select(state, ch)
         } else if let consumer = consumerOfChannel.removeValue(forKey: ch) {
+            _ = acks.takePending(ch)  // the channel is gone; its deliveries return to the queue
             consumers.removeValue(forKey: consumer.tag)
-            consumer.continuation.finish(throwing: error)
+            consumer.finish(throwing: error)
         } else if ch == Self.controlChannel {
             _ = amqp_channel_open(state, ch)
         }
@@ -777,7 +828,7 @@ final class AMQPIOLoop: @unchecked Sendable {
             if !o.settled { o.group.fail(closed) }
         }
         while let (_, group) = waiting.popFirst() { group.fail(closed) }
-        for consumer in consumers.values { consumer.continuation.finish() }
+        for consumer in consumers.values { consumer.finish() }
         consumers = [:]
         let (leftovers, waiters) = shared.withLock { s -> ([AMQPCommand], [CheckedContinuation<Void, Never>]) in
             s.finished = true
