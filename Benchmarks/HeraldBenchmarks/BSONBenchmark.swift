@@ -22,7 +22,7 @@ enum BSONBenchmark {
         let jsonIterations = Int(ProcessInfo.processInfo.environment["HERALD_BENCH_JSON_ITERATIONS"] ?? "") ?? iterations / 5
         var bestCodable = 0.0, bestFast = 0.0, bestJSON = 0.0
         var sink = 0
-        for _ in 0..<3 {
+        for _ in 0..<5 {
             let tc = try measure {
                 for _ in 0..<iterations {
                     sink &+= try decoder.decode(Profile.self, from: encoder.encode(profile)).age

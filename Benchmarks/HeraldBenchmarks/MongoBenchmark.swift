@@ -8,7 +8,7 @@ import Mongo
 enum MongoBenchmark {
     static func run(reference: String, uri: String, count: Int, batch: Int) async throws -> [BenchmarkResult] {
         var bestSwift = (insert: 0.0, read: 0.0), bestC = (insert: 0.0, read: 0.0)
-        for round in 0..<2 {
+        for round in 0..<3 {
             let db = "bench_c_\(round)_\(UUID().uuidString.prefix(6).lowercased())"
             let p = try ChildProcess(executable: reference, arguments: [uri, db, String(count), String(batch)])
             guard p.waitForExit() == 0 else { throw TestServerError(message: "mongo_reference failed: \(p.output)") }

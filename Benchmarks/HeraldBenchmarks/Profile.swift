@@ -55,8 +55,9 @@ struct Profile: Codable, Sendable, Equatable {
     }
 }
 
-/// The MongoDB benchmark's row: the same shape the C reference writes with BCON.
-struct Row: Codable, Sendable {
+/// The MongoDB benchmark's row: the same shape the C reference writes with BCON. Read and written
+/// field by field (`BSONRepresentable`), as Herald's hot types are.
+struct Row: Codable, Sendable, BSONRepresentable {
     var _id: Int64
     var accountId: Int64
     var email: String
@@ -72,5 +73,33 @@ struct Row: Codable, Sendable {
         let createdAt = Date(timeIntervalSince1970: Double(1_700_000_000_000 + k) / 1000)
         return Row(_id: Int64(k), accountId: 1, email: "user\(k)@example.com", firstName: "Ann", lastName: "Example",
                    age: Int64(k % 90), score: Double(k) * 0.5, active: k % 2 == 1, city: "Berlin", createdAt: createdAt)
+    }
+}
+
+extension Row {
+    func writeBSON(to w: inout BSONFieldWriter) throws {
+        try w.write(_id, forKey: "_id")
+        try w.write(accountId, forKey: "accountId")
+        try w.write(email, forKey: "email")
+        try w.write(firstName, forKey: "firstName")
+        try w.write(lastName, forKey: "lastName")
+        try w.write(age, forKey: "age")
+        try w.write(score, forKey: "score")
+        try w.write(active, forKey: "active")
+        try w.write(city, forKey: "city")
+        try w.write(createdAt, forKey: "createdAt")
+    }
+
+    init(bson r: inout BSONFieldReader) throws {
+        _id = try r.read(Int64.self, forKey: "_id")
+        accountId = try r.read(Int64.self, forKey: "accountId")
+        email = try r.read(String.self, forKey: "email")
+        firstName = try r.read(String.self, forKey: "firstName")
+        lastName = try r.read(String.self, forKey: "lastName")
+        age = try r.read(Int64.self, forKey: "age")
+        score = try r.read(Double.self, forKey: "score")
+        active = try r.read(Bool.self, forKey: "active")
+        city = try r.read(String.self, forKey: "city")
+        createdAt = try r.read(Date.self, forKey: "createdAt")
     }
 }
