@@ -20,39 +20,28 @@ package struct BSONFieldReader {
 
     private func path(_ key: StaticString) -> [any CodingKey] { codingPath + [BSONKey("\(key)")] }
 
+    private func missing(_ key: StaticString) -> DecodingError {
+        .keyNotFound(BSONKey("\(key)"), .init(codingPath: codingPath, debugDescription: "no field '\(key)' in the document"))
+    }
+
     /// The value of `key`, which must be present.
     @inline(__always)
     package mutating func read<V: BSONField & BSONPrimitive>(_ type: V.Type, forKey key: StaticString) throws -> V {
-        guard let e = try find(key) else {
-            throw DecodingError.keyNotFound(BSONKey("\(key)"), .init(codingPath: codingPath, debugDescription: "no field '\(key)' in the document"))
-        }
-        return try value(type, e, key)
+        try readSpecialized(type, key)
     }
 
     /// The value of `key`, or nil when it is missing or null.
     @inline(__always)
     package mutating func readIfPresent<V: BSONField & BSONPrimitive>(_ type: V.Type, forKey key: StaticString) throws -> V? {
-        guard let e = try find(key), e.type != 0x0A, e.type != 0x06 else { return nil }
-        return try value(type, e, key)
+        try readIfPresentSpecialized(type, key)
     }
 
-    package mutating func read(_ type: Date.Type, forKey key: StaticString) throws -> Date {
-        guard let e = try find(key) else {
-            throw DecodingError.keyNotFound(BSONKey("\(key)"), .init(codingPath: codingPath, debugDescription: "no field '\(key)' in the document"))
-        }
-        return try value(type, e, key)
-    }
-
-    package mutating func readIfPresent(_ type: Date.Type, forKey key: StaticString) throws -> Date? {
-        guard let e = try find(key), e.type != 0x0A, e.type != 0x06 else { return nil }
-        return try value(type, e, key)
-    }
+    package mutating func read(_ type: Date.Type, forKey key: StaticString) throws -> Date { try readSpecialized(type, key) }
+    package mutating func readIfPresent(_ type: Date.Type, forKey key: StaticString) throws -> Date? { try readIfPresentSpecialized(type, key) }
 
     /// A nested document.
     package mutating func read<V: BSONRepresentable>(_ type: V.Type, forKey key: StaticString) throws -> V {
-        guard let e = try find(key) else {
-            throw DecodingError.keyNotFound(BSONKey("\(key)"), .init(codingPath: codingPath, debugDescription: "no field '\(key)' in the document"))
-        }
+        guard let e = try find(key) else { throw missing(key) }
         guard e.type == 0x03 else {
             throw DecodingError.typeMismatch(V.self, .init(codingPath: path(key), debugDescription: "expected a document but found \(BSONType(rawValue: e.type)?.name ?? "type \(e.type)")"))
         }
@@ -96,9 +85,7 @@ package struct BSONFieldReader {
     package mutating func read(_ type: BSONDocument.Type, forKey key: StaticString) throws -> BSONDocument { try readSpecialized(type, key) }
     package mutating func readIfPresent(_ type: BSONDocument.Type, forKey key: StaticString) throws -> BSONDocument? { try readIfPresentSpecialized(type, key) }
     package mutating func read(_ type: [String].Type, forKey key: StaticString) throws -> [String] {
-        guard let e = try find(key) else {
-            throw DecodingError.keyNotFound(BSONKey("\(key)"), .init(codingPath: codingPath, debugDescription: "no field '\(key)' in the document"))
-        }
+        guard let e = try find(key) else { throw missing(key) }
         guard e.type == 0x04 else { return try value(type, e, key) }  // the mismatch error
         let size = try reader.valueSize(e.type, at: e.value, limit: scan.end)
         let end = e.value + size - 1
@@ -126,9 +113,7 @@ package struct BSONFieldReader {
 
     @inline(__always)
     private mutating func readSpecialized<V: BSONPrimitive>(_ type: V.Type, _ key: StaticString) throws -> V {
-        guard let e = try find(key) else {
-            throw DecodingError.keyNotFound(BSONKey("\(key)"), .init(codingPath: codingPath, debugDescription: "no field '\(key)' in the document"))
-        }
+        guard let e = try find(key) else { throw missing(key) }
         return try value(type, e, key)
     }
 

@@ -11,9 +11,7 @@ package struct BSONFieldWriter {
     /// Writes `key: value`.
     @inline(__always)
     package mutating func write<V: BSONField & BSONPrimitive>(_ value: V, forKey key: StaticString) throws {
-        writer.append(value.bsonType.rawValue)
-        appendKey(key)
-        try value.writeBSONBody(to: &writer)
+        try writeSpecialized(value, key)
     }
 
     /// Writes `key: value`, or nothing when `value` is nil (as synthesized `Codable` does).
@@ -22,15 +20,8 @@ package struct BSONFieldWriter {
         if let value { try write(value, forKey: key) }
     }
 
-    package mutating func write(_ value: Date, forKey key: StaticString) throws {
-        writer.append(BSONType.datetime.rawValue)
-        appendKey(key)
-        value.writeBSONBody(to: &writer)
-    }
-
-    package mutating func writeIfPresent(_ value: Date?, forKey key: StaticString) throws {
-        if let value { try write(value, forKey: key) }
-    }
+    package mutating func write(_ value: Date, forKey key: StaticString) throws { try writeSpecialized(value, key) }
+    package mutating func writeIfPresent(_ value: Date?, forKey key: StaticString) throws { if let value { try writeSpecialized(value, key) } }
 
     /// Writes a nested document.
     package mutating func write<V: BSONRepresentable>(_ value: V, forKey key: StaticString) throws {
