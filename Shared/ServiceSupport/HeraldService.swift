@@ -72,6 +72,7 @@ public enum HeraldService {
 
         let router = Router()
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: APIErrorMiddleware())
         router.addRoutes(AdminController(service: descriptor.name, version: version, readiness: readiness, registry: registry).endpoints)
         routes(router, context)
 

@@ -65,6 +65,10 @@ struct ServiceProcessTests {
         let metrics = try #require(await Self.get(port, "/metrics"))
         #expect(metrics.body.contains("herald_dependency_up{dependency=\"amqp\"} 1"))
 
+        let unknown = try #require(await Self.get(port, "/no-such-endpoint"))
+        #expect(unknown.status == 404)
+        #expect(unknown.body == #"{"error":{"code":"not_found","message":"no endpoint for GET \/no-such-endpoint; see docs\/openapi.yaml"}}"#)
+
         process.send(SIGTERM)
         let status = await process.waitForExit(timeout: .seconds(5))
         #expect(status == 0, "\(name) did not stop within 5 s of SIGTERM (status \(String(describing: status))): \(process.output)")
