@@ -63,6 +63,7 @@ let package = Package(
             ],
             path: "Shared/AMQP"
         ),
+        .target(name: "Templates", path: "Shared/Templates"),
         .target(
             name: "Contracts",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -98,7 +99,7 @@ let package = Package(
         // MARK: Benchmarks
         .executableTarget(
             name: "HeraldBenchmarks",
-            dependencies: ["BSON", "Mongo", "AMQP", "HeraldTesting"],
+            dependencies: ["BSON", "Mongo", "AMQP", "Templates", "HeraldTesting"],
             path: "Benchmarks/HeraldBenchmarks"
         ),
 
@@ -107,6 +108,7 @@ let package = Package(
         .testTarget(name: "MongoTests", dependencies: ["Mongo", "HeraldTesting"], path: "Tests/MongoTests"),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "HeraldTesting"], path: "Tests/AMQPTests"),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),
+        .testTarget(name: "TemplatesTests", dependencies: ["Templates"], path: "Tests/TemplatesTests", resources: [.copy("ReferenceEmail")]),
         .testTarget(
             name: "ServiceTests",
             dependencies: ["ServiceSupport", "HeraldTesting"],

@@ -1,0 +1,42 @@
+/// Compiles Liquid-style templates (see docs/templates.md) once, to render them for many recipients.
+public struct TemplateEngine: Sendable {
+    public var limits: RenderLimits
+    /// The source of a fragment by name, for `{% include "name" %}`; fragments are compiled into
+    /// the template that includes them.
+    public var fragments: @Sendable (String) -> String?
+
+    public init(limits: RenderLimits = RenderLimits(), fragments: @escaping @Sendable (String) -> String? = { _ in nil }) {
+        self.limits = limits
+        self.fragments = fragments
+    }
+
+    /// Compiles `source`.
+    ///
+    /// - Throws: ``TemplateSyntaxError`` with the line, the column and the line's text with a caret.
+    public func compile(_ source: String, name: String = "template") throws(TemplateSyntaxError) -> Template {
+        var parser = TemplateParser(name: name, source: source, fragments: fragments, filters: TemplateFilters.all)
+        let nodes = try parser.parse()
+        return Template(nodes: nodes, limits: limits, sizeHint: source.utf8.count)
+    }
+}
+
+/// A compiled template. Render it for each recipient; it is safe to share between threads.
+public struct Template: Sendable {
+    let nodes: [TemplateNode]
+    let limits: RenderLimits
+    let sizeHint: Int
+
+    /// Renders with `context` (an object: `profile`, `campaign`, …) as UTF-8 bytes.
+    ///
+    /// - Throws: ``TemplateRenderError`` when a limit is reached or a filter cannot use a value.
+    public func renderBytes(_ context: [String: TemplateValue]) throws(TemplateRenderError) -> [UInt8] {
+        var renderer = TemplateRenderer(root: context, limits: limits, capacity: sizeHint + sizeHint / 4)
+        try renderer.render(nodes)
+        return renderer.out
+    }
+
+    /// Renders with `context` as a string.
+    public func render(_ context: [String: TemplateValue]) throws(TemplateRenderError) -> String {
+        String(decoding: try renderBytes(context), as: UTF8.self)
+    }
+}
