@@ -10,6 +10,8 @@ refs=Benchmarks/reference/bin
 mkdir -p "$refs"
 cc -O2 -o "$refs/amqp_reference" Benchmarks/reference/amqp_reference.c $(pkg-config --cflags --libs librabbitmq)
 cc -O2 -o "$refs/mongo_reference" Benchmarks/reference/mongo_reference.c $(pkg-config --cflags --libs libmongoc-1.0)
+# Jinja2, the template benchmark's reference, pinned in the stack's virtualenv.
+"$NX_VENV/bin/python" -c "import jinja2" 2>/dev/null || "$NX_VENV/bin/pip" install -q "jinja2==3.1.6"
 swift build -c release --product herald-bench
 
 started=()

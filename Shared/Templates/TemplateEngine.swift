@@ -16,13 +16,18 @@ public struct TemplateEngine: Sendable {
     public func compile(_ source: String, name: String = "template") throws(TemplateSyntaxError) -> Template {
         var parser = TemplateParser(name: name, source: source, fragments: fragments, filters: TemplateFilters.all)
         let nodes = try parser.parse()
-        return Template(nodes: nodes, limits: limits, sizeHint: source.utf8.count)
+        return Template(nodes: nodes, slotNames: parser.slots.names, forloopSlot: parser.slots.existingSlot("forloop"),
+                        limits: limits, sizeHint: source.utf8.count)
     }
 }
 
 /// A compiled template. Render it for each recipient; it is safe to share between threads.
 public struct Template: Sendable {
     let nodes: [TemplateNode]
+    /// The variable name of each slot.
+    let slotNames: [String]
+    /// The slot of `forloop`, when the template reads it (otherwise loops do not build it).
+    let forloopSlot: Int?
     let limits: RenderLimits
     let sizeHint: Int
 
@@ -30,7 +35,8 @@ public struct Template: Sendable {
     ///
     /// - Throws: ``TemplateRenderError`` when a limit is reached or a filter cannot use a value.
     public func renderBytes(_ context: [String: TemplateValue]) throws(TemplateRenderError) -> [UInt8] {
-        var renderer = TemplateRenderer(root: context, limits: limits, capacity: sizeHint + sizeHint / 4)
+        var renderer = TemplateRenderer(slots: slotNames.map { context[$0] ?? .null }, forloopSlot: forloopSlot,
+                                        limits: limits, capacity: sizeHint + sizeHint / 4)
         try renderer.render(nodes)
         return renderer.out
     }

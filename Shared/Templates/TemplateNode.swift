@@ -1,17 +1,18 @@
 /// A compiled template: a tree of nodes, rendered many times.
-indirect enum TemplateNode: Sendable {
+enum TemplateNode: Sendable {
     case text([UInt8])
     case output(Pipeline)
     case conditional(branches: [(condition: Condition, body: [TemplateNode])], otherwise: [TemplateNode]?)
     case loop(Loop)
-    case assign(String, Pipeline)
-    case capture(String, [TemplateNode])
+    case assign(Int, Pipeline)
+    case capture(Int, [TemplateNode])
     case breakLoop
     case continueLoop
 }
 
 struct Loop: Sendable {
-    var variable: String
+    /// The slot of the loop variable.
+    var variable: Int
     var collection: Expression
     var limit: Expression?
     var offset: Expression?
@@ -20,10 +21,11 @@ struct Loop: Sendable {
     var empty: [TemplateNode]?
 }
 
-indirect enum Expression: Sendable {
+enum Expression: Sendable {
     case literal(TemplateValue)
-    case variable(String, [PathStep])
-    case range(Expression, Expression)
+    /// A variable by its slot (see ``SlotTable``) and the path into it.
+    case variable(Int, [PathStep])
+    indirect case range(Expression, Expression)
     /// Liquid's `empty` and `blank`: equal to an empty string, array or object (and `blank` to nil).
     case empty
 }
@@ -45,11 +47,28 @@ struct FilterCall: Sendable {
     var arguments: [Expression]
 }
 
-indirect enum Condition: Sendable {
+enum Condition: Sendable {
     enum Operator: String, Sendable { case equal = "==", notEqual = "!=", less = "<", greater = ">", lessOrEqual = "<=", greaterOrEqual = ">=", contains }
     case truthy(Expression)
     case compare(Expression, Operator, Expression)
-    case and(Condition, Condition)
-    case or(Condition, Condition)
-    case not(Condition)
+    indirect case and(Condition, Condition)
+    indirect case or(Condition, Condition)
+    indirect case not(Condition)
+}
+
+/// Every variable name a template uses gets a slot number at compile time, so that rendering
+/// reads an array instead of hashing names (a render looks each root name up once).
+final class SlotTable: @unchecked Sendable {
+    // @unchecked Sendable: filled while one thread compiles, read-only afterwards.
+    private(set) var names: [String] = []
+    private var index: [String: Int] = [:]
+
+    func slot(_ name: String) -> Int {
+        if let i = index[name] { return i }
+        names.append(name)
+        index[name] = names.count - 1
+        return names.count - 1
+    }
+
+    func existingSlot(_ name: String) -> Int? { index[name] }
 }

@@ -7,6 +7,8 @@ struct TemplateParser {
     let filters: [String: TemplateFilter]
     /// Fragments being included, to stop include cycles.
     let includeChain: [String]
+    /// Variable slots, shared with the fragments this template includes.
+    let slots: SlotTable
 
     private enum SegmentKind { case text, output, tag }
     private struct Segment {
@@ -20,7 +22,10 @@ struct TemplateParser {
     private var segments: [Segment] = []
     private var position = 0
 
-    init(name: String, source: String, fragments: @escaping @Sendable (String) -> String?, filters: [String: TemplateFilter], includeChain: [String] = []) {
+    init(name: String, source: String, fragments: @escaping @Sendable (String) -> String?, filters: [String: TemplateFilter],
+         includeChain: [String] = [], slots: SlotTable = SlotTable())
+    {
+        self.slots = slots
         self.name = name
         self.source = Array(source.utf8)
         self.fragments = fragments
@@ -231,7 +236,7 @@ struct TemplateParser {
             guard case .identifier(let variable)? = c.next()?.kind, case .identifier("in")? = c.next()?.kind else {
                 throw error(segment.offset, "write a loop as {% for item in collection %}")
             }
-            var loop = Loop(variable: variable, collection: try c.expression(), limit: nil, offset: nil, reversed: false, body: [], empty: nil)
+            var loop = Loop(variable: slots.slot(variable), collection: try c.expression(), limit: nil, offset: nil, reversed: false, body: [], empty: nil)
             while !c.isAtEnd {
                 guard case .identifier(let option)? = c.next()?.kind else { throw c.unexpected("limit:, offset: or reversed") }
                 switch option {
@@ -261,13 +266,13 @@ struct TemplateParser {
             _ = c.next()
             let pipeline = try c.pipeline()
             try c.expectEnd()
-            return [.assign(variable, pipeline)]
+            return [.assign(slots.slot(variable), pipeline)]
         case "capture":
             guard case .identifier(let variable)? = c.next()?.kind else { throw error(segment.offset, "write {% capture name %}…{% endcapture %}") }
             try c.expectEnd()
             let (body, end) = try parseBlock(until: ["endcapture"])
             guard end != nil else { throw error(segment.offset, "{% capture %} has no {% endcapture %}") }
-            return [.capture(variable, body)]
+            return [.capture(slots.slot(variable), body)]
         case "include", "render":
             guard case .string(let fragment)? = c.next()?.kind else { throw error(segment.offset, "write {% include \"fragment-name\" %}") }
             try c.expectEnd()
@@ -276,7 +281,7 @@ struct TemplateParser {
             }
             guard includeChain.count < 10 else { throw error(segment.offset, "fragments are nested more than 10 deep") }
             guard let text = fragments(fragment) else { throw error(segment.offset, "there is no fragment named '\(fragment)'") }
-            var parser = TemplateParser(name: fragment, source: text, fragments: fragments, filters: filters, includeChain: includeChain)
+            var parser = TemplateParser(name: fragment, source: text, fragments: fragments, filters: filters, includeChain: includeChain, slots: slots)
             return try parser.parse()
         case "echo":
             let pipeline = try c.pipeline()
@@ -379,7 +384,7 @@ struct TokenCursor {
                     break
                 }
             }
-            return .variable(name, path)
+            return .variable(parser.slots.slot(name), path)
         default:
             throw parser.error(t.offset, "expected a value or a variable")
         }

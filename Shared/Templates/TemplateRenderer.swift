@@ -1,18 +1,19 @@
 /// Renders nodes for one recipient, within ``RenderLimits``.
 struct TemplateRenderer {
-    let root: [String: TemplateValue]
+    /// Every variable's value by slot: the context's at the start, then assignments and loop variables.
+    var slots: [TemplateValue]
+    let forloopSlot: Int?
     let limits: RenderLimits
     var out: [UInt8]
-    /// Loop variables and assignments, newest last.
-    var locals: [(name: String, value: TemplateValue)] = []
     var iterations = 0
     let clock = ContinuousClock()
     let deadline: ContinuousClock.Instant
 
     private enum Interrupt: Error { case breakLoop, continueLoop }
 
-    init(root: [String: TemplateValue], limits: RenderLimits, capacity: Int) {
-        self.root = root
+    init(slots: [TemplateValue], forloopSlot: Int?, limits: RenderLimits, capacity: Int) {
+        self.slots = slots
+        self.forloopSlot = forloopSlot
         self.limits = limits
         out = []
         out.reserveCapacity(capacity)
@@ -30,8 +31,8 @@ struct TemplateRenderer {
     }
 
     private mutating func run(_ nodes: [TemplateNode]) throws {
-        for node in nodes {
-            switch node {
+        for i in nodes.indices {
+            switch nodes[i] {
             case .text(let bytes):
                 out.append(contentsOf: bytes)
                 try checkOutput()
@@ -48,14 +49,14 @@ struct TemplateRenderer {
                 if !matched, let otherwise { try run(otherwise) }
             case .loop(let loop):
                 try runLoop(loop)
-            case .assign(let name, let pipeline):
-                setLocal(name, try evaluate(pipeline))
-            case .capture(let name, let body):
+            case .assign(let slot, let pipeline):
+                slots[slot] = try evaluate(pipeline)
+            case .capture(let slot, let body):
                 let start = out.count
                 try run(body)
                 let captured = String(decoding: out[start...], as: UTF8.self)
                 out.removeSubrange(start...)
-                setLocal(name, .string(captured))
+                slots[slot] = .string(captured)
             case .breakLoop: throw Interrupt.breakLoop
             case .continueLoop: throw Interrupt.continueLoop
             }
@@ -66,10 +67,6 @@ struct TemplateRenderer {
         if out.count > limits.outputBytes {
             throw TemplateRenderError(kind: .outputLimit, message: "the message grew past \(limits.outputBytes) bytes; a loop or an include repeats too much")
         }
-    }
-
-    private mutating func setLocal(_ name: String, _ value: TemplateValue) {
-        if let i = locals.lastIndex(where: { $0.name == name }) { locals[i].value = value } else { locals.append((name, value)) }
     }
 
     private mutating func runLoop(_ loop: Loop) throws {
@@ -87,10 +84,13 @@ struct TemplateRenderer {
             if let empty = loop.empty { try run(empty) }
             return
         }
-        let saved = locals.count
-        locals.append((loop.variable, .null))
-        locals.append(("forloop", .null))
-        defer { locals.removeSubrange(saved...) }
+        // The loop variable (and forloop) are the loop's own: what they were before comes back after.
+        let savedVariable = slots[loop.variable]
+        let savedForloop = forloopSlot.map { slots[$0] }
+        defer {
+            slots[loop.variable] = savedVariable
+            if let forloopSlot, let savedForloop { slots[forloopSlot] = savedForloop }
+        }
         for (i, item) in items.enumerated() {
             iterations += 1
             if iterations > limits.loopIterations {
@@ -99,11 +99,13 @@ struct TemplateRenderer {
             if iterations & 63 == 0, clock.now > deadline {
                 throw TemplateRenderError(kind: .timeLimit, message: "rendering took longer than \(limits.renderTime)")
             }
-            locals[saved].value = item
-            locals[saved + 1].value = .object([
-                "index": .int(i + 1), "index0": .int(i), "first": .bool(i == 0), "last": .bool(i == items.count - 1),
-                "length": .int(items.count), "rindex": .int(items.count - i), "rindex0": .int(items.count - i - 1),
-            ])
+            slots[loop.variable] = item
+            if let forloopSlot {
+                slots[forloopSlot] = .object([
+                    "index": .int(i + 1), "index0": .int(i), "first": .bool(i == 0), "last": .bool(i == items.count - 1),
+                    "length": .int(items.count), "rindex": .int(items.count - i), "rindex0": .int(items.count - i - 1),
+                ])
+            }
             do {
                 try run(loop.body)
             } catch Interrupt.breakLoop {
@@ -115,15 +117,6 @@ struct TemplateRenderer {
     }
 
     // MARK: Values
-
-    private func lookup(_ name: String) -> TemplateValue {
-        var i = locals.count - 1
-        while i >= 0 {
-            if locals[i].name == name { return locals[i].value }
-            i -= 1
-        }
-        return root[name] ?? .null
-    }
 
     func value(_ expression: Expression) throws(TemplateRenderError) -> TemplateValue {
         switch expression {
@@ -138,10 +131,10 @@ struct TemplateRenderer {
                 throw TemplateRenderError(kind: .loopLimit, message: "the range (\(lo)..\(hi)) is longer than \(limits.loopIterations)")
             }
             return .array(lo <= hi ? (lo...hi).map { .int($0) } : [])
-        case .variable(let name, let path):
-            var v = lookup(name)
-            for step in path {
-                switch step {
+        case .variable(let slot, let path):
+            var v = slots[slot]
+            for i in path.indices {
+                switch path[i] {
                 case .key(let key): v = member(v, key)
                 case .index(let i): v = element(v, i)
                 case .dynamic(let e):

@@ -26,7 +26,8 @@ public enum TemplateValue: Sendable, Equatable {
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d): out.append(contentsOf: Self.format(d).utf8)
-        case .string(var s): s.withUTF8 { out.append(contentsOf: $0) }
+        case .string(let s):
+            if s.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil { out.append(contentsOf: s.utf8) }
         case .array(let a): for v in a { v.write(to: &out) }
         case .object: out.append(contentsOf: "{…}".utf8)
         }
