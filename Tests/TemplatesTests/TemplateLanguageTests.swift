@@ -40,6 +40,10 @@ struct TemplateLanguageTests {
         #expect(try render("{% for i in items reversed %}{{ i.name }}{% endfor %}", profile) == "CBA")
         #expect(try render("{% for i in (1..5) %}{% if i == 2 %}{% continue %}{% endif %}{% if i == 4 %}{% break %}{% endif %}{{ i }}{% endfor %}") == "13")
         #expect(try render("{% for i in nothing %}x{% else %}none{% endfor %}") == "none")
+        // The loop variable is the loop's own; an assignment inside a loop outlives it (as in Liquid).
+        #expect(try render("{% assign x = 1 %}{% for x in (5..6) %}{{ x }}{% endfor %}{{ x }}") == "561")
+        #expect(try render("{% for i in (1..3) %}{% assign last = i %}{% endfor %}{{ last }}") == "3")
+        #expect(try render("{% for a in (1..2) %}{% for b in (1..2) %}{{ forloop.index }}{% endfor %}{{ forloop.index }};{% endfor %}") == "121;122;")
     }
 
     @Test func assignCaptureAndWhitespaceControl() throws {
