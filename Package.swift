@@ -64,6 +64,7 @@ let package = Package(
             path: "Shared/AMQP"
         ),
         .target(name: "Templates", path: "Shared/Templates"),
+        .target(name: "BounceParsing", path: "Shared/BounceParsing"),
         .target(
             name: "Contracts",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -108,6 +109,7 @@ let package = Package(
         .testTarget(name: "MongoTests", dependencies: ["Mongo", "HeraldTesting"], path: "Tests/MongoTests"),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "HeraldTesting"], path: "Tests/AMQPTests"),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),
+        .testTarget(name: "BounceParsingTests", dependencies: ["BounceParsing"], path: "Tests/BounceParsingTests", resources: [.copy("Corpus")]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], path: "Tests/TemplatesTests", resources: [.copy("ReferenceEmail")]),
         .testTarget(
             name: "ServiceTests",

@@ -1,0 +1,27 @@
+/// One recipient's failure (or complaint) found in a bounce or feedback message.
+public struct Bounce: Sendable, Equatable {
+    /// What Herald does with it.
+    public enum Kind: String, Sendable {
+        /// Permanent: the subscription becomes bounced, the address goes on the stop list.
+        case hard
+        /// Temporary: counted; after the configured number it becomes hard.
+        case soft
+        /// A spam complaint (ARF feedback loop): unsubscribe and stop-list.
+        case complaint
+    }
+
+    /// The address that failed, in lower case.
+    public var recipient: String
+    /// The RFC 3463 enhanced status code, e.g. `5.1.1` (empty when the message has none).
+    public var status: String
+    /// The SMTP reply code, e.g. `550` (empty when the message has none).
+    public var replyCode: String
+    /// Why, in the words of the bounce classifier (Sisimai's reason names: userunknown, mailboxfull,
+    /// hostunknown, blocked, spamdetected, expired, feedback, …).
+    public var reason: String
+    public var kind: Kind
+    /// The remote server's own text.
+    public var diagnostic: String
+    /// The feedback type of a complaint (`abuse`, `fraud`, …).
+    public var feedbackType: String?
+}
