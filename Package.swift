@@ -100,7 +100,7 @@ let package = Package(
         // MARK: Benchmarks
         .executableTarget(
             name: "HeraldBenchmarks",
-            dependencies: ["BSON", "Mongo", "AMQP", "Templates", "HeraldTesting"],
+            dependencies: ["BSON", "Mongo", "AMQP", "Templates", "BounceParsing", "HeraldTesting"],
             path: "Benchmarks/HeraldBenchmarks"
         ),
 

@@ -1,12 +1,12 @@
 import Foundation
 
 // herald-bench: every benchmark prints Herald's rate beside a reference measured in the same run.
-//   herald-bench [bson] [templates] [amqp] [mongo]   (all by default)
+//   herald-bench [bson] [templates] [bounces] [amqp] [mongo]   (all by default)
 // Reference programs are found in HERALD_BENCH_REFERENCES (Benchmarks/run.sh builds them).
 let env = ProcessInfo.processInfo.environment
 let references = env["HERALD_BENCH_REFERENCES"] ?? "Benchmarks/reference/bin"
 var which = Set(CommandLine.arguments.dropFirst())
-if which.isEmpty { which = ["bson", "templates", "amqp", "mongo"] }
+if which.isEmpty { which = ["bson", "templates", "bounces", "amqp", "mongo"] }
 
 var results: [BenchmarkResult] = []
 do {
@@ -21,6 +21,11 @@ do {
             directory: env["HERALD_BENCH_EMAIL"] ?? "Tests/TemplatesTests/ReferenceEmail",
             python: env["HERALD_BENCH_PYTHON"] ?? ".stack/venv/bin/python",
             iterations: Int(env["HERALD_BENCH_TEMPLATE_ITERATIONS"] ?? "") ?? 20_000)
+        results.append(result)
+        print(result.line)
+    }
+    if which.contains("bounces") {
+        let result = try BounceBenchmark.run(directory: env["HERALD_BENCH_BOUNCES"] ?? "Tests/BounceParsingTests/Corpus/eml", rounds: 5)
         results.append(result)
         print(result.line)
     }

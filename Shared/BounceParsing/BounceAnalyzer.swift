@@ -11,11 +11,12 @@ public enum BounceAnalyzer {
         if let report = parts.first(where: { $0.contentType == "message/feedback-report" }) {
             return feedback(report, in: message)
         }
+        let text = bodyText(message)
         if let dsn = parts.first(where: { $0.contentType == "message/delivery-status" || $0.contentType == "message/global-delivery-status" }) {
-            let found = deliveryStatus(dsn, in: message)
+            let found = deliveryStatus(dsn, text: text)
             if !found.isEmpty { return found }
         }
-        return plainText(message)
+        return plainText(message, text: text)
     }
 
     public static func analyze(_ text: String) -> [Bounce] { analyze(Array(text.utf8)) }
@@ -35,7 +36,8 @@ public enum BounceAnalyzer {
 
     // MARK: Delivery status notifications
 
-    static func deliveryStatus(_ dsn: MIMEPart, in message: MIMEPart) -> [Bounce] {
+    static func deliveryStatus(_ dsn: MIMEPart, text: String) -> [Bounce] {
+        let explanation = String(text.prefix(2000))
         var bounces: [Bounce] = []
         for block in fieldBlocks(dsn.text) {
             func field(_ name: String) -> String? { block.first { $0.name.lowercased() == name }?.value }
@@ -52,7 +54,7 @@ public enum BounceAnalyzer {
                 status = specific
             }
             let reply = replyCode(in: diagnostic) ?? ""
-            let reason = BounceReason.classify(status: status, diagnostic: diagnostic + " " + bodyText(message), action: action)
+            let reason = BounceReason.classify(status: status, diagnostic: diagnostic + " " + explanation, action: action)
             bounces.append(Bounce(recipient: recipient, status: status, replyCode: reply, reason: reason,
                                   kind: BounceReason.kind(reason: reason, status: status, replyCode: reply), diagnostic: diagnostic))
         }
@@ -61,18 +63,22 @@ public enum BounceAnalyzer {
 
     // MARK: Non-standard bounces
 
-    static func plainText(_ message: MIMEPart) -> [Bounce] {
-        let text = bodyText(message)
+    static func plainText(_ message: MIMEPart, text: String) -> [Bounce] {
+        let explanation = String(text.prefix(2000))
         var excluded = Set<String>()
         for name in ["From", "To", "Return-Path", "Sender", "Reply-To"] {
             if let a = message.header(name).flatMap(address(in:)) { excluded.insert(a) }
         }
         if let original = originalMessage(message), let from = original.header("From").flatMap(address(in:)) { excluded.insert(from) }
         // Message-IDs look like addresses; none of them is a recipient.
-        let raw = message.allParts.map(\.text).joined(separator: "\n")
-        let ns = raw as NSString
-        for m in messageIDPattern.matches(in: raw, range: NSRange(location: 0, length: ns.length)) {
-            excluded.insert(ns.substring(with: m.range(at: 1)).lowercased())
+        for part in message.allParts {
+            for (name, value) in part.headers where name.lowercased() == "message-id" {
+                excluded.formUnion(addresses(in: value))
+            }
+            // Headers pasted into a text part (a returned original) carry Message-IDs too.
+            for line in part.text.split(whereSeparator: \.isNewline) where line.count > 11 && line.prefix(11).lowercased() == "message-id:" {
+                excluded.formUnion(addresses(in: String(line)))
+            }
         }
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         var bounces: [Bounce] = []
@@ -83,7 +89,7 @@ public enum BounceAnalyzer {
                 seen.insert(candidate)
                 let status = statusCode(in: context) ?? ""
                 let reply = replyCode(in: context) ?? ""
-                let reason = BounceReason.classify(status: status, diagnostic: context + " " + text, action: "failed")
+                let reason = BounceReason.classify(status: status, diagnostic: context + " " + explanation, action: "failed")
                 bounces.append(Bounce(recipient: candidate, status: status, replyCode: reply, reason: reason,
                                       kind: BounceReason.kind(reason: reason, status: status, replyCode: reply),
                                       diagnostic: context.trimmingCharacters(in: .whitespaces)))
@@ -92,7 +98,7 @@ public enum BounceAnalyzer {
         if bounces.isEmpty, let to = originalMessage(message)?.header("To").flatMap(address(in:)) {
             let status = statusCode(in: text) ?? ""
             let reply = replyCode(in: text) ?? ""
-            let reason = BounceReason.classify(status: status, diagnostic: text, action: "failed")
+            let reason = BounceReason.classify(status: status, diagnostic: explanation, action: "failed")
             bounces.append(Bounce(recipient: to, status: status, replyCode: reply, reason: reason,
                                   kind: BounceReason.kind(reason: reason, status: status, replyCode: reply), diagnostic: ""))
         }
@@ -119,16 +125,35 @@ public enum BounceAnalyzer {
             }
         }
         walk(message)
-        var text = texts.joined(separator: "\n")
-        // A returned original pasted inline starts with these; what follows is not the bounce.
-        for marker in ["------ This is a copy of the message", "--- Below this line is a copy of the message",
-                       "------- Returned Message --------", "----- Original message -----", "Original message follows",
-                       "Message headers follow", "--- The header of the original message", "------ Original message headers",
-                       "----- The following is a copy of", "--- Original message ---", "Original Message Headers"]
-        {
-            if let r = text.range(of: marker) { text = String(text[..<r.lowerBound]) }
+        var bytes = Array(texts.joined(separator: "\n").utf8)
+        // A returned original pasted inline starts with one of these; what follows is not the bounce.
+        for marker in originalMarkers {
+            if let at = find(marker, in: bytes) { bytes.removeSubrange(at...) }
         }
-        return text
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static let originalMarkers: [[UInt8]] = [
+        "------ This is a copy of the message", "--- Below this line is a copy of the message",
+        "------- Returned Message --------", "----- Original message -----", "Original message follows",
+        "Message headers follow", "--- The header of the original message", "------ Original message headers",
+        "----- The following is a copy of", "--- Original message ---", "Original Message Headers",
+    ].map { Array($0.utf8) }
+
+    /// Where `needle` first occurs in `bytes`.
+    static func find(_ needle: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard let first = needle.first, needle.count <= bytes.count else { return nil }
+        var i = 0
+        let last = bytes.count - needle.count
+        while i <= last {
+            if bytes[i] == first {
+                var j = 1
+                while j < needle.count && bytes[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return i }
+            }
+            i += 1
+        }
+        return nil
     }
 
     static func originalMessage(_ message: MIMEPart) -> MIMEPart? {
@@ -140,42 +165,97 @@ public enum BounceAnalyzer {
         var blocks: [[(name: String, value: String)]] = []
         var current: [(name: String, value: String)] = []
         for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            let line = String(raw)
-            if line.trimmingCharacters(in: .whitespaces).isEmpty {
+            let line = Array(raw.utf8)[...]
+            if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) {
                 if !current.isEmpty { blocks.append(current) }
                 current = []
-            } else if line.first == " " || line.first == "\t", !current.isEmpty {
-                current[current.count - 1].value += " " + line.trimmingCharacters(in: .whitespaces)
-            } else if let colon = line.firstIndex(of: ":") {
-                current.append((String(line[..<colon]).trimmingCharacters(in: .whitespaces), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            } else if line.first == 32 || line.first == 9, !current.isEmpty {
+                current[current.count - 1].value += " " + MIMEPart.trimmed(line)
+            } else if let colon = line.firstIndex(of: 58) {
+                current.append((MIMEPart.trimmed(line[..<colon]), MIMEPart.trimmed(line[(colon + 1)...])))
             }
         }
         if !current.isEmpty { blocks.append(current) }
         return blocks
     }
 
-    static let addressPattern = try! NSRegularExpression(pattern: "[A-Za-z0-9._%+=/'!#$&*?^`{|}~-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}")
-    static let messageIDPattern = try! NSRegularExpression(pattern: "(?i)message-id:\\s*<([^>]+)>")
-    static let statusPattern = try! NSRegularExpression(pattern: "\\b([245])\\.(\\d{1,3})\\.(\\d{1,3})\\b")
-    static let replyPattern = try! NSRegularExpression(pattern: "(?:^|[^0-9.])([245][0-9][0-9])(?:[ -]|$)")
+    /// Characters of an address's local part and domain (a permissive RFC 5322 subset).
+    private static func isLocal(_ c: UInt8) -> Bool {
+        (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || "._%+=/'!#$&*?^`{|}~-".utf8.contains(c)
+    }
 
+    private static func isDomain(_ c: UInt8) -> Bool {
+        (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 46 || c == 45
+    }
+
+    /// Every address in `s`, in lower case, by scanning around each `@` (no regular expressions:
+    /// bounces are analysed by the thousand).
     static func addresses(in s: String) -> [String] {
-        let ns = s as NSString
-        return addressPattern.matches(in: s, range: NSRange(location: 0, length: ns.length)).map { ns.substring(with: $0.range).lowercased() }
-            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ".'`")) }
+        let b = Array(s.utf8)
+        var found: [String] = []
+        var i = 0
+        while i < b.count {
+            guard b[i] == 64 else { i += 1; continue }
+            var start = i
+            while start > 0 && isLocal(b[start - 1]) { start -= 1 }
+            var end = i + 1
+            while end < b.count && isDomain(b[end]) { end += 1 }
+            while end > i + 1 && (b[end - 1] == 46 || b[end - 1] == 45) { end -= 1 }
+            while start < i && (b[start] == 46 || b[start] == 39 || b[start] == 96) { start += 1 }
+            let domain = b[(i + 1)..<end]
+            if start < i, let dot = domain.lastIndex(of: 46), end - dot > 2, dot > i + 1,
+               b[(dot + 1)..<end].allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) })
+            {
+                found.append(String(decoding: b[start..<end], as: UTF8.self).lowercased())
+            }
+            i = end
+        }
+        return found
+    }
+
+    /// The first enhanced status code (RFC 3463: class.subject.detail) in `s`.
+    static func statusCode(in s: String) -> String? {
+        let b = Array(s.utf8)
+        func digits(_ from: Int, max: Int) -> Int {
+            var n = 0
+            while from + n < b.count && n < max && b[from + n] >= 48 && b[from + n] <= 57 { n += 1 }
+            return n
+        }
+        var i = 0
+        while i + 4 < b.count {
+            if (b[i] == 50 || b[i] == 52 || b[i] == 53), b[i + 1] == 46, i == 0 || !(isDomain(b[i - 1]) && b[i - 1] != 45) {
+                let subject = digits(i + 2, max: 3)
+                if subject > 0, i + 2 + subject < b.count, b[i + 2 + subject] == 46 {
+                    let detailStart = i + 3 + subject
+                    let detail = digits(detailStart, max: 3)
+                    let after = detailStart + detail
+                    if detail > 0, after >= b.count || !(b[after] >= 48 && b[after] <= 57) && b[after] != 46 {
+                        return String(decoding: b[i..<after], as: UTF8.self)
+                    }
+                }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The first SMTP reply code (a 2xx, 4xx or 5xx number standing alone) in `s`.
+    static func replyCode(in s: String) -> String? {
+        let b = Array(s.utf8)
+        var i = 0
+        while i + 2 < b.count {
+            let isDigit = { (c: UInt8) in c >= 48 && c <= 57 }
+            if (b[i] == 50 || b[i] == 52 || b[i] == 53), isDigit(b[i + 1]), isDigit(b[i + 2]),
+               i == 0 || !(isDigit(b[i - 1]) || b[i - 1] == 46),
+               i + 3 == b.count || b[i + 3] == 32 || b[i + 3] == 45
+            {
+                return String(decoding: b[i..<(i + 3)], as: UTF8.self)
+            }
+            i += 1
+        }
+        return nil
     }
 
     static func address(in s: String) -> String? { addresses(in: s).first }
 
-    static func statusCode(in s: String) -> String? {
-        let ns = s as NSString
-        guard let m = statusPattern.firstMatch(in: s, range: NSRange(location: 0, length: ns.length)) else { return nil }
-        return ns.substring(with: m.range)
-    }
-
-    static func replyCode(in s: String) -> String? {
-        let ns = s as NSString
-        guard let m = replyPattern.firstMatch(in: s, range: NSRange(location: 0, length: ns.length)) else { return nil }
-        return ns.substring(with: m.range(at: 1))
-    }
 }

@@ -7,8 +7,10 @@ struct MIMEPart {
     var body: [UInt8]
     var parts: [MIMEPart] = []
 
+    /// The first header named `name` (any case).
     func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        let wanted = name.lowercased()
+        return headers.first { $0.name.count == wanted.count && $0.name.lowercased() == wanted }?.value
     }
 
     /// The media type in lower case, e.g. `multipart/report` (`text/plain` when absent).
@@ -69,12 +71,11 @@ struct MIMEPart {
                 if let current { headers.append(current) }
                 return (headers, next)
             }
-            let line = String(decoding: bytes[i..<lineEnd], as: UTF8.self)
             if bytes[i] == 32 || bytes[i] == 9, current != nil {
-                current!.value += " " + line.trimmingCharacters(in: .whitespaces)
-            } else if let colon = line.firstIndex(of: ":"), !line[..<colon].contains(" ") {
+                current!.value += " " + trimmed(bytes[i..<lineEnd])
+            } else if let colon = bytes[i..<lineEnd].firstIndex(of: 58), colon > i, !bytes[i..<colon].contains(32) {
                 if let current { headers.append(current) }
-                current = (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+                current = (String(decoding: bytes[i..<colon], as: UTF8.self), trimmed(bytes[(colon + 1)..<lineEnd]))
             } else {
                 // Not a header: the part has no header block; everything is body.
                 if headers.isEmpty && current == nil { return ([], bytes.startIndex) }
@@ -85,6 +86,14 @@ struct MIMEPart {
         }
         if let current { headers.append(current) }
         return (headers, bytes.endIndex)
+    }
+
+    /// The bytes as text without leading and trailing spaces and tabs.
+    static func trimmed(_ bytes: ArraySlice<UInt8>) -> String {
+        var s = bytes.startIndex, e = bytes.endIndex
+        while s < e && (bytes[s] == 32 || bytes[s] == 9) { s += 1 }
+        while e > s && (bytes[e - 1] == 32 || bytes[e - 1] == 9 || bytes[e - 1] == 13) { e -= 1 }
+        return String(decoding: bytes[s..<e], as: UTF8.self)
     }
 
     static func split(_ body: ArraySlice<UInt8>, boundary: String) -> [ArraySlice<UInt8>] {
