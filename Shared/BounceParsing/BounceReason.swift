@@ -34,20 +34,7 @@ enum BounceReason {
         if action.hasPrefix("delayed") && status.hasPrefix("4") { return "expired" }
         let text = diagnostic.lowercased()
         let bytes = Array(text.utf8)
-        func has(_ needle: [UInt8]) -> Bool {
-            guard let first = needle.first, needle.count <= bytes.count else { return needle.isEmpty }
-            let last = bytes.count - needle.count
-            var i = 0
-            while i <= last {
-                if bytes[i] == first {
-                    var j = 1
-                    while j < needle.count && bytes[i + j] == needle[j] { j += 1 }
-                    if j == needle.count { return true }
-                }
-                i += 1
-            }
-            return false
-        }
+        func has(_ needle: [UInt8]) -> Bool { BounceAnalyzer.find(needle, in: bytes) != nil }
         // Precise status codes first: they are what the remote server meant.
         switch status {
         case "5.1.1", "5.1.0", "4.1.1", "5.1.6": if !has(Array("quota".utf8)) { return "userunknown" }
