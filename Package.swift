@@ -65,6 +65,7 @@ let package = Package(
         ),
         .target(name: "Templates", path: "Shared/Templates"),
         .target(name: "BounceParsing", path: "Shared/BounceParsing"),
+        .target(name: "Imports", path: "Shared/Imports"),
         .target(
             name: "Contracts",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -110,6 +111,7 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "HeraldTesting"], path: "Tests/AMQPTests"),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),
         .testTarget(name: "BounceParsingTests", dependencies: ["BounceParsing"], path: "Tests/BounceParsingTests", resources: [.copy("Corpus")]),
+        .testTarget(name: "ImportsTests", dependencies: ["Imports"], path: "Tests/ImportsTests"),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], path: "Tests/TemplatesTests", resources: [.copy("ReferenceEmail")]),
         .testTarget(
             name: "ServiceTests",
