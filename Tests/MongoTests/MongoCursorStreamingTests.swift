@@ -37,7 +37,10 @@ struct MongoCursorStreamingTests {
             #expect(seen.count == total)
             #expect(sum == (0..<total).reduce(0) { $0 + $1 % 7 })
             let growth = peak - before
-            #expect(growth < 20_000_000, "resident memory grew by \(growth) bytes while streaming")
+            print("cursor streaming: resident memory grew by \(growth) bytes over 50,000 documents")
+            // Streaming holds one batch (under 1 MB here); reading everything would hold about 60 MB.
+            // The bound leaves room for the tests that run beside this one in the same process.
+            #expect(growth < 30_000_000, "resident memory grew by \(growth) bytes while streaming")
         }
     }
 }
