@@ -81,6 +81,20 @@ public enum BounceAnalyzer {
             }
         }
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+        // Exim and Google name the failed recipients in a header: when it is there, it is the list.
+        if let failed = message.header("X-Failed-Recipients") {
+            return addresses(in: failed).map { recipient in
+                let near = lines.firstIndex { $0.lowercased().contains(recipient) }.map { lines[$0..<min(lines.count, $0 + 6)].joined(separator: " ") } ?? explanation
+                let status = statusCode(in: near) ?? statusCode(in: explanation) ?? ""
+                let reply = replyCode(in: near) ?? replyCode(in: explanation) ?? ""
+                // A Google Group refuses posts from non-members: whatever the language of the notice.
+                let reason = recipient.hasSuffix("@googlegroups.com") && status.isEmpty
+                    ? "rejected" : BounceReason.classify(status: status, diagnostic: near + " " + explanation, action: "failed")
+                return Bounce(recipient: recipient, status: status, replyCode: reply, reason: reason,
+                              kind: BounceReason.kind(reason: reason, status: status, replyCode: reply),
+                              diagnostic: near.trimmingCharacters(in: .whitespaces))
+            }
+        }
         var bounces: [Bounce] = []
         var seen = Set<String>()
         for (i, line) in lines.enumerated() {

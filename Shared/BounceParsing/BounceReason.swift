@@ -22,7 +22,7 @@ enum BounceReason {
         ("syntaxerror", ["syntax error", "command unrecognized"]),
         ("contenterror", ["content rejected", "message content"]),
         ("policyviolation", ["policy", "dmarc", "spf", "dkim"]),
-        ("rejected", ["sender rejected", "sender address rejected", "sender domain", "envelope sender"]),
+        ("rejected", ["sender rejected", "sender address rejected", "sender domain", "envelope sender", "permission to post", "not allowed to post"]),
         ("filtered", ["filtered", "rejected by the recipient", "refused"]),
         ("notaccept", ["does not accept mail", "null mx", "not accepting"]),
     ]
