@@ -12,6 +12,7 @@ public enum BounceAnalyzer {
             return feedback(report, in: message)
         }
         let text = bodyText(message)
+        if text.contains("notificationType"), let ses = amazonSES(text) { return ses }
         if let dsn = parts.first(where: { $0.contentType == "message/delivery-status" || $0.contentType == "message/global-delivery-status" }) {
             let found = deliveryStatus(dsn, text: text)
             if !found.isEmpty { return found }

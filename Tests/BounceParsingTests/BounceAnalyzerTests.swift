@@ -115,4 +115,23 @@ struct BounceAnalyzerTests {
         #expect(BounceAnalyzer.analyze([0, 1, 2, 255, 254]).isEmpty)
         #expect(BounceAnalyzer.analyze("Subject: hello\n\nJust a letter without any address.").isEmpty)
     }
+
+    @Test func readsAmazonSESNotifications() {
+        let bounce = """
+        From: no-reply@sns.amazonaws.com
+        Subject: AWS Notification Message
+
+        {"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bouncedRecipients":[{"emailAddress":"Gone@Example.com","action":"failed","status":"5.1.1","diagnosticCode":"smtp; 550 5.1.1 user unknown"}]},"mail":{"source":"news@herald.example.com"}}
+        """
+        let b = BounceAnalyzer.analyze(bounce)
+        #expect(b.map(\.recipient) == ["gone@example.com"])
+        #expect(b.first?.status == "5.1.1" && b.first?.replyCode == "550" && b.first?.kind == .hard)
+
+        // The same through an SNS envelope, as a complaint.
+        let inner = #"{"notificationType":"Complaint","complaint":{"complaintFeedbackType":"abuse","complainedRecipients":[{"emailAddress":"eve@example.com"}]}}"#
+        let envelope = #"{"Type":"Notification","Message":""# + inner.replacingOccurrences(of: "\"", with: "\\\"") + #""}"#
+        let c = BounceAnalyzer.analyze("From: no-reply@sns.amazonaws.com\n\n" + envelope)
+        #expect(c.map(\.recipient) == ["eve@example.com"])
+        #expect(c.first?.kind == .complaint && c.first?.feedbackType == "abuse")
+    }
 }

@@ -97,11 +97,11 @@ struct BounceCorpusTests {
             for m in statusMisses { print("  status miss: \(m)") }
             for m in reasonMisses { print("  reason miss: \(m)") }
         }
-        // Floors at what this analyser reaches today (recipients 87%, status codes 88%, kinds 77%,
+        // Floors at what this analyser reaches today (recipients 88%, status codes 88%, kinds 78%,
         // reasons 54%): a change that makes it worse fails here. Where the reference differs on
         // purpose — it calls "550 Unknown user" at a non-5.1.1 status "filtered" (soft); we keep
         // "userunknown" (hard), because that address does not exist — the reason rate stays lower.
-        #expect(recipients.rate >= 0.86, "recipients \(recipients)")
+        #expect(recipients.rate >= 0.87, "recipients \(recipients)")
         #expect(statuses.rate >= 0.87, "status codes \(statuses)")
         #expect(kinds.rate >= 0.76, "hard/soft/complaint \(kinds)")
         #expect(reasons.rate >= 0.53, "reasons \(reasons)")
