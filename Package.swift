@@ -34,6 +34,7 @@ let package = Package(
         .systemLibrary(name: "CBSON", path: "Shared/CBSON", pkgConfig: "libbson-1.0", providers: [.apt(["libbson-dev"])]),
         .systemLibrary(name: "CMongoC", path: "Shared/CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
         .systemLibrary(name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
+        .systemLibrary(name: "CFreeXL", path: "Shared/CFreeXL", pkgConfig: "freexl", providers: [.apt(["libfreexl-dev"])]),
 
         // MARK: Libraries
         .target(
@@ -65,7 +66,7 @@ let package = Package(
         ),
         .target(name: "Templates", path: "Shared/Templates"),
         .target(name: "BounceParsing", path: "Shared/BounceParsing"),
-        .target(name: "Imports", path: "Shared/Imports"),
+        .target(name: "Imports", dependencies: ["CFreeXL"], path: "Shared/Imports"),
         .target(
             name: "Contracts",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -111,7 +112,7 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "HeraldTesting"], path: "Tests/AMQPTests"),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),
         .testTarget(name: "BounceParsingTests", dependencies: ["BounceParsing"], path: "Tests/BounceParsingTests", resources: [.copy("Corpus")]),
-        .testTarget(name: "ImportsTests", dependencies: ["Imports"], path: "Tests/ImportsTests"),
+        .testTarget(name: "ImportsTests", dependencies: ["Imports"], path: "Tests/ImportsTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], path: "Tests/TemplatesTests", resources: [.copy("ReferenceEmail")]),
         .testTarget(
             name: "ServiceTests",

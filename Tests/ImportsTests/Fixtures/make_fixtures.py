@@ -1,0 +1,29 @@
+"""Writes the spreadsheet fixtures of ImportsTests with a real spreadsheet writer (xlwt, from PyPI).
+
+    .stack/venv/bin/pip install xlwt && .stack/venv/bin/python Tests/ImportsTests/Fixtures/make_fixtures.py
+"""
+import datetime
+import os
+
+import xlwt
+
+here = os.path.dirname(os.path.abspath(__file__))
+book = xlwt.Workbook(encoding="utf-8")
+sheet = book.add_sheet("Контакты")
+date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+rows = [
+    ["email", "first_name", "city", "orders", "spent", "birthday"],
+    ["ann@example.com", "Анна", "Москва", 3, 1534.75, datetime.date(1990, 1, 15)],
+    ["bob@example.com", "Bob", "Köln", 0, 0, None],
+    ["cid@example.com", "", "Berlin", 12, 99.5, datetime.date(1985, 12, 31)],
+]
+for r, row in enumerate(rows):
+    for c, value in enumerate(row):
+        if value is None:
+            continue
+        if isinstance(value, datetime.date):
+            sheet.write(r, c, value, date_style)
+        else:
+            sheet.write(r, c, value)
+book.add_sheet("Empty")
+book.save(os.path.join(here, "contacts.xls"))
