@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // MARK: C libraries from Debian
@@ -66,7 +67,7 @@ let package = Package(
         ),
         .target(name: "Templates", path: "Shared/Templates"),
         .target(name: "BounceParsing", path: "Shared/BounceParsing"),
-        .target(name: "Imports", dependencies: ["CFreeXL"], path: "Shared/Imports"),
+        .target(name: "Imports", dependencies: ["CFreeXL", .product(name: "ZIPFoundation", package: "ZIPFoundation")], path: "Shared/Imports"),
         .target(
             name: "Contracts",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],

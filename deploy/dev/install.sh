@@ -11,6 +11,7 @@ apt_packages=(
   libmongoc-dev libbson-dev          # MongoDB C driver (Shared/CMongoC)
   librabbitmq-dev                    # AMQP 0-9-1 C client (Shared/CRabbitMQ)
   libfreexl-dev                      # XLS spreadsheets for imports (Shared/CFreeXL)
+  zlib1g-dev                         # zip, for XLSX workbooks (ZIPFoundation)
   rabbitmq-server amqp-tools         # the broker, run from /usr/lib/rabbitmq/bin
   protobuf-compiler                  # protoc, for `make proto`
   python3-venv                       # the nx-27017 virtualenv

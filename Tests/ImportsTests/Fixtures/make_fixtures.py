@@ -1,10 +1,12 @@
-"""Writes the spreadsheet fixtures of ImportsTests with a real spreadsheet writer (xlwt, from PyPI).
+"""Writes the spreadsheet fixtures of ImportsTests with real spreadsheet writers (xlwt for .xls,
+XlsxWriter for .xlsx; both from PyPI).
 
-    .stack/venv/bin/pip install xlwt && .stack/venv/bin/python Tests/ImportsTests/Fixtures/make_fixtures.py
+    .stack/venv/bin/pip install xlwt xlsxwriter && .stack/venv/bin/python Tests/ImportsTests/Fixtures/make_fixtures.py
 """
 import datetime
 import os
 
+import xlsxwriter
 import xlwt
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -27,3 +29,18 @@ for r, row in enumerate(rows):
             sheet.write(r, c, value)
 book.add_sheet("Empty")
 book.save(os.path.join(here, "contacts.xls"))
+
+workbook = xlsxwriter.Workbook(os.path.join(here, "contacts.xlsx"))
+sheet = workbook.add_worksheet("Контакты")
+date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+for r, row in enumerate(rows):
+    for c, value in enumerate(row):
+        if value is None:
+            continue
+        if isinstance(value, datetime.date):
+            sheet.write_datetime(r, c, datetime.datetime.combine(value, datetime.time()), date_format)
+        else:
+            sheet.write(r, c, value)
+sheet.write_boolean(5, 0, True)  # a row after a skipped one
+workbook.add_worksheet("Empty")
+workbook.close()
