@@ -405,7 +405,17 @@ final class AMQPIOLoop: @unchecked Sendable {
     }
 
     private func runCommands() {
-        for command in takeCommands() { run(command) }
+        let commands = takeCommands()
+        for (i, command) in commands.enumerated() {
+            guard state != nil else {
+                // The connection broke under these commands: hand the rest back, in their order,
+                // to be handled after the reconnect (or answered while disconnected).
+                let rest = commands[i...]
+                shared.withLock { $0.commands.insert(contentsOf: rest, at: 0) }
+                break
+            }
+            run(command)
+        }
         flushAcks()
     }
 
@@ -452,7 +462,7 @@ final class AMQPIOLoop: @unchecked Sendable {
 
     private func run(_ command: AMQPCommand) {
         guard let state else {
-            shared.withLock { $0.commands.insert(command, at: 0) }
+            shared.withLock { $0.commands.insert(command, at: 0) }  // only reached when called alone
             return
         }
         switch command {
