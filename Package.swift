@@ -67,6 +67,7 @@ let package = Package(
         ),
         .target(name: "Templates", path: "Shared/Templates"),
         .target(name: "BounceParsing", path: "Shared/BounceParsing"),
+        .target(name: "MIME", path: "Shared/MIME"),
         .target(name: "Imports", dependencies: ["CFreeXL", .product(name: "ZIPFoundation", package: "ZIPFoundation")], path: "Shared/Imports"),
         .target(
             name: "Contracts",
@@ -113,6 +114,7 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "HeraldTesting"], path: "Tests/AMQPTests"),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),
         .testTarget(name: "BounceParsingTests", dependencies: ["BounceParsing"], path: "Tests/BounceParsingTests", resources: [.copy("Corpus")]),
+        .testTarget(name: "MIMETests", dependencies: ["MIME", "HeraldTesting"], path: "Tests/MIMETests"),
         .testTarget(name: "ImportsTests", dependencies: ["Imports"], path: "Tests/ImportsTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], path: "Tests/TemplatesTests", resources: [.copy("ReferenceEmail")]),
         .testTarget(
