@@ -50,7 +50,10 @@ cleanup() {
   stop_services
   bash "$here/stack.sh" stop all
 }
-trap cleanup INT TERM EXIT
+# Ctrl-C reaches the services too (same process group); note it, and stop everything in order.
+interrupted=
+trap 'interrupted=1' INT TERM
+trap cleanup EXIT
 
 for s in "${services[@]}"; do
   name=${s%%:*}; port=${s#*:}
@@ -81,9 +84,14 @@ cat <<EOT
 EOT
 # Stay in the foreground until a service dies or we are told to stop.
 while :; do
+  [ -n "$interrupted" ] && exit 0
   for s in "${services[@]}"; do
     if ! pid_alive "$run_dir/${s%%:*}.pid"; then
+      sleep 0.5
+      [ -n "$interrupted" ] && exit 0
       if [ -e "$run_dir/stopping" ]; then trap - INT TERM EXIT; log "stopped by 'make stop'"; exit 0; fi
+      # A service that logged its graceful stop was told to stop (Ctrl-C reaches every process).
+      if tail -n 5 "$run_dir/${s%%:*}.log" | grep -q '\] stopped$'; then log "stopping on request"; exit 0; fi
       log "${s%%:*} exited; see $run_dir/${s%%:*}.log"
       exit 1
     fi
