@@ -25,3 +25,11 @@ public struct Bounce: Sendable, Equatable {
     /// The feedback type of a complaint (`abuse`, `fraud`, …).
     public var feedbackType: String?
 }
+
+extension Bounce {
+    /// A failure whose kind follows from its reason and codes (`BounceReason.kind`).
+    static func failure(_ recipient: String, status: String, replyCode: String, reason: String, diagnostic: String) -> Bounce {
+        Bounce(recipient: recipient, status: status, replyCode: replyCode, reason: reason,
+               kind: BounceReason.kind(reason: reason, status: status, replyCode: replyCode), diagnostic: diagnostic)
+    }
+}

@@ -21,15 +21,11 @@ extension BounceAnalyzer {
             let recipients = bounce["bouncedRecipients"] as? [[String: Any]] ?? []
             return recipients.compactMap { r in
                 guard let email = (r["emailAddress"] as? String).flatMap(address(in:)) else { return nil }
-                var diagnostic = r["diagnosticCode"] as? String ?? ""
-                if let semicolon = diagnostic.firstIndex(of: ";"), diagnostic[..<semicolon].count < 12 {
-                    diagnostic = String(diagnostic[diagnostic.index(after: semicolon)...]).trimmingCharacters(in: .whitespaces)
-                }
+                let diagnostic = withoutDiagnosticType(r["diagnosticCode"] as? String ?? "")
                 let status = (r["status"] as? String).flatMap(statusCode(in:)) ?? statusCode(in: diagnostic) ?? ""
                 let reply = replyCode(in: diagnostic) ?? ""
                 let reason = BounceReason.classify(status: status, diagnostic: diagnostic, action: r["action"] as? String ?? "failed")
-                return Bounce(recipient: email, status: status, replyCode: reply, reason: reason,
-                              kind: BounceReason.kind(reason: reason, status: status, replyCode: reply), diagnostic: diagnostic)
+                return .failure(email, status: status, replyCode: reply, reason: reason, diagnostic: diagnostic)
             }
         case "Complaint":
             let complaint = object["complaint"] as? [String: Any] ?? [:]

@@ -46,18 +46,14 @@ public enum BounceAnalyzer {
                   let recipient = address(in: recipientField) else { continue }
             let action = field("action")?.lowercased() ?? "failed"
             if action.hasPrefix("delivered") || action.hasPrefix("relayed") || action.hasPrefix("expanded") { continue }
-            var diagnostic = field("diagnostic-code") ?? ""
-            if let semicolon = diagnostic.firstIndex(of: ";"), diagnostic[..<semicolon].count < 12 {
-                diagnostic = String(diagnostic[diagnostic.index(after: semicolon)...]).trimmingCharacters(in: .whitespaces)
-            }
+            let diagnostic = withoutDiagnosticType(field("diagnostic-code") ?? "")
             var status = field("status").flatMap(statusCode(in:)) ?? ""
             if let specific = statusCode(in: diagnostic), status.isEmpty || status.hasSuffix(".0.0") && !specific.hasSuffix(".0.0") {
                 status = specific
             }
             let reply = replyCode(in: diagnostic) ?? ""
             let reason = BounceReason.classify(status: status, diagnostic: diagnostic + " " + explanation, action: action)
-            bounces.append(Bounce(recipient: recipient, status: status, replyCode: reply, reason: reason,
-                                  kind: BounceReason.kind(reason: reason, status: status, replyCode: reply), diagnostic: diagnostic))
+            bounces.append(.failure(recipient, status: status, replyCode: reply, reason: reason, diagnostic: diagnostic))
         }
         return bounces
     }
@@ -66,6 +62,19 @@ public enum BounceAnalyzer {
 
     static func plainText(_ message: MIMEPart, text: String) -> [Bounce] {
         let explanation = String(text.prefix(2000))
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+        // Exim and Google name the failed recipients in a header: when it is there, it is the list.
+        if let failed = message.header("X-Failed-Recipients") {
+            return addresses(in: failed).map { recipient in
+                let near = lines.firstIndex { $0.lowercased().contains(recipient) }.map { lines[$0..<min(lines.count, $0 + 6)].joined(separator: " ") } ?? explanation
+                let status = statusCode(in: near) ?? statusCode(in: explanation) ?? ""
+                let reply = replyCode(in: near) ?? replyCode(in: explanation) ?? ""
+                // A Google Group refuses posts from non-members: whatever the language of the notice.
+                let reason = recipient.hasSuffix("@googlegroups.com") && status.isEmpty
+                    ? "rejected" : BounceReason.classify(status: status, diagnostic: near + " " + explanation, action: "failed")
+                return .failure(recipient, status: status, replyCode: reply, reason: reason, diagnostic: near.trimmingCharacters(in: .whitespaces))
+            }
+        }
         var excluded = Set<String>()
         for name in ["From", "To", "Return-Path", "Sender", "Reply-To"] {
             if let a = message.header(name).flatMap(address(in:)) { excluded.insert(a) }
@@ -81,21 +90,6 @@ public enum BounceAnalyzer {
                 excluded.formUnion(addresses(in: String(line)))
             }
         }
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
-        // Exim and Google name the failed recipients in a header: when it is there, it is the list.
-        if let failed = message.header("X-Failed-Recipients") {
-            return addresses(in: failed).map { recipient in
-                let near = lines.firstIndex { $0.lowercased().contains(recipient) }.map { lines[$0..<min(lines.count, $0 + 6)].joined(separator: " ") } ?? explanation
-                let status = statusCode(in: near) ?? statusCode(in: explanation) ?? ""
-                let reply = replyCode(in: near) ?? replyCode(in: explanation) ?? ""
-                // A Google Group refuses posts from non-members: whatever the language of the notice.
-                let reason = recipient.hasSuffix("@googlegroups.com") && status.isEmpty
-                    ? "rejected" : BounceReason.classify(status: status, diagnostic: near + " " + explanation, action: "failed")
-                return Bounce(recipient: recipient, status: status, replyCode: reply, reason: reason,
-                              kind: BounceReason.kind(reason: reason, status: status, replyCode: reply),
-                              diagnostic: near.trimmingCharacters(in: .whitespaces))
-            }
-        }
         var bounces: [Bounce] = []
         var seen = Set<String>()
         for (i, line) in lines.enumerated() {
@@ -105,19 +99,22 @@ public enum BounceAnalyzer {
                 let status = statusCode(in: context) ?? ""
                 let reply = replyCode(in: context) ?? ""
                 let reason = BounceReason.classify(status: status, diagnostic: context + " " + explanation, action: "failed")
-                bounces.append(Bounce(recipient: candidate, status: status, replyCode: reply, reason: reason,
-                                      kind: BounceReason.kind(reason: reason, status: status, replyCode: reply),
-                                      diagnostic: context.trimmingCharacters(in: .whitespaces)))
+                bounces.append(.failure(candidate, status: status, replyCode: reply, reason: reason, diagnostic: context.trimmingCharacters(in: .whitespaces)))
             }
         }
         if bounces.isEmpty, let to = originalMessage(message)?.header("To").flatMap(address(in:)) {
             let status = statusCode(in: text) ?? ""
             let reply = replyCode(in: text) ?? ""
             let reason = BounceReason.classify(status: status, diagnostic: explanation, action: "failed")
-            bounces.append(Bounce(recipient: to, status: status, replyCode: reply, reason: reason,
-                                  kind: BounceReason.kind(reason: reason, status: status, replyCode: reply), diagnostic: ""))
+            bounces.append(.failure(to, status: status, replyCode: reply, reason: reason, diagnostic: ""))
         }
         return bounces
+    }
+
+    /// `smtp; 550 …` → `550 …`: the diagnostic without its type prefix.
+    static func withoutDiagnosticType(_ diagnostic: String) -> String {
+        guard let semicolon = diagnostic.firstIndex(of: ";"), diagnostic[..<semicolon].count < 12 else { return diagnostic }
+        return String(diagnostic[diagnostic.index(after: semicolon)...]).trimmingCharacters(in: .whitespaces)
     }
 
     static func isSystemAddress(_ a: String) -> Bool {
