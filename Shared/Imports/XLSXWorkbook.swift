@@ -81,14 +81,19 @@ public final class XLSXWorkbook {
 
 // MARK: XML parts
 
+/// Runs `delegate` over `data` (XMLParser keeps its delegate weakly; the caller holds it).
+private func runXMLParser(_ data: Data, _ delegate: some XMLParserDelegate) {
+    let parser = XMLParser(data: data)
+    parser.delegate = delegate
+    parser.parse()
+}
+
 private final class SheetListParser: NSObject, XMLParserDelegate {
     var sheets: [(name: String, relation: String)] = []
 
     static func parse(_ data: Data) -> [(name: String, relation: String)] {
         let p = SheetListParser()
-        let parser = XMLParser(data: data)
-        parser.delegate = p
-        parser.parse()
+        runXMLParser(data, p)
         return p.sheets
     }
 
@@ -104,9 +109,7 @@ private final class RelationsParser: NSObject, XMLParserDelegate {
 
     static func parse(_ data: Data) -> [String: String] {
         let p = RelationsParser()
-        let parser = XMLParser(data: data)
-        parser.delegate = p
-        parser.parse()
+        runXMLParser(data, p)
         return p.targets
     }
 
@@ -122,9 +125,7 @@ private final class SharedStringsParser: NSObject, XMLParserDelegate {
 
     static func parse(_ data: Data) -> [String] {
         let p = SharedStringsParser()
-        let parser = XMLParser(data: data)
-        parser.delegate = p
-        parser.parse()
+        runXMLParser(data, p)
         return p.strings
     }
 
@@ -154,9 +155,7 @@ private final class StylesParser: NSObject, XMLParserDelegate {
 
     static func dateStyles(_ data: Data) -> Set<Int> {
         let p = StylesParser()
-        let parser = XMLParser(data: data)
-        parser.delegate = p
-        parser.parse()
+        runXMLParser(data, p)
         return Set(p.formatOfStyle.indices.filter { builtInDates.contains(p.formatOfStyle[$0]) || p.customDateFormats.contains(p.formatOfStyle[$0]) })
     }
 
@@ -199,9 +198,7 @@ private final class SheetParser: NSObject, XMLParserDelegate {
     }
 
     func parse(_ data: Data) -> [DelimitedTextReader.Row] {
-        let parser = XMLParser(data: data)
-        parser.delegate = self
-        parser.parse()
+        runXMLParser(data, self)
         while let last = rows.last, last.fields.allSatisfy(\.isEmpty) { rows.removeLast() }
         return rows
     }
