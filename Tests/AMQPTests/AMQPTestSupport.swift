@@ -1,20 +1,6 @@
 import AMQP
 import HeraldTesting
 
-/// A started connection to the test broker, closed after `body`.
-func withConnection<R>(url: String = TestEnvironment.amqpURL, name: String = "tests", _ body: (AMQPConnection) async throws -> R) async throws -> R {
-    let connection = AMQPConnection(configuration: try AMQPConfiguration(url: url, connectionName: name), logger: TestEnvironment.logger("amqp"))
-    do {
-        try await connection.waitUntilConnected()
-        let result = try await body(connection)
-        await connection.close()
-        return result
-    } catch {
-        await connection.close()
-        throw error
-    }
-}
-
 func message(_ i: Int, to queue: String) -> AMQPMessage {
     AMQPMessage(exchange: "", routingKey: queue, body: Array("message \(i)".utf8), messageId: String(i), type: "test.v1")
 }

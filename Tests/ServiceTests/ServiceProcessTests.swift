@@ -138,11 +138,3 @@ struct ServiceProcessTests {
         #expect(missing.output.contains("the configuration file '/nonexistent/herald.json' does not exist"))
     }
 }
-
-func withConnection(_ body: (AMQPConnection) async throws -> Void) async throws {
-    let c = AMQPConnection(configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL), logger: TestEnvironment.logger("amqp"))
-    defer { Task { await c.close() } }
-    try await c.waitUntilConnected()
-    try await body(c)
-    await c.close()
-}
