@@ -8,7 +8,7 @@ STACK := deploy/dev/stack.sh
 SERVICES := control tracker job-server mta-sender bounce-fbl-reader
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: help install build release run stop stack-start stack-stop stack-status test bench proto proto-check clean
+.PHONY: help install build release run stop stack-start stack-stop stack-status test bench proto proto-check openapi openapi-check clean
 
 help:
 	@echo "make run     install what is missing, build, start the stack and all services with demo data"
@@ -16,6 +16,7 @@ help:
 	@echo "make stop    stop the services and the stack that 'make run' started"
 	@echo "make bench   build in release mode and print the benchmark ratios"
 	@echo "make proto   regenerate Shared/Contracts/Generated from proto/"
+	@echo "make openapi regenerate the served OpenAPI JSON from docs/openapi.yaml"
 
 install:
 	@bash deploy/dev/install.sh
@@ -46,7 +47,7 @@ stop:
 ## Every test against real servers. Servers this target started are stopped again, pass or fail.
 ARGS ?=
 test: install
-	@$(MAKE) --no-print-directory proto-check
+	@$(MAKE) --no-print-directory proto-check openapi-check
 	@bash deploy/dev/test.sh $(ARGS)
 
 bench: install
@@ -77,6 +78,19 @@ proto-check: install $(PROTOC_GEN_SWIFT)
 	  echo "Shared/Contracts/Generated is out of date with proto/: run 'make proto' and commit the result" >&2; \
 	  diff -ru $(CONTRACTS) .build-protoc/check | head -40 >&2; exit 1; }
 	@echo "generated contracts match proto/"
+
+## docs/openapi.yaml is the source; control serves its JSON form from its resources.
+OPENAPI_JSON := Shared/ControlPanel/Resources/openapi.json
+VENV_PY := .stack/venv/bin/python
+openapi: install
+	$(VENV_PY) deploy/dev/openapi.py $(OPENAPI_JSON)
+
+openapi-check: install
+	@$(VENV_PY) deploy/dev/openapi.py .build-openapi.json
+	@cmp -s $(OPENAPI_JSON) .build-openapi.json || { \
+	  echo "$(OPENAPI_JSON) is out of date with docs/openapi.yaml: run 'make openapi' and commit the result" >&2; exit 1; }
+	@rm -f .build-openapi.json
+	@echo "served OpenAPI document matches docs/openapi.yaml"
 
 clean:
 	$(SWIFT) package clean

@@ -28,6 +28,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
@@ -35,6 +39,7 @@ let package = Package(
         .systemLibrary(name: "CBSON", path: "Shared/CBSON", pkgConfig: "libbson-1.0", providers: [.apt(["libbson-dev"])]),
         .systemLibrary(name: "CMongoC", path: "Shared/CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
         .systemLibrary(name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
+        .systemLibrary(name: "CLDAP", path: "Shared/CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
         .systemLibrary(name: "CFreeXL", path: "Shared/CFreeXL", pkgConfig: "freexl", providers: [.apt(["libfreexl-dev"])]),
 
         // MARK: Libraries
@@ -89,13 +94,37 @@ let package = Package(
             path: "Shared/ServiceSupport"
         ),
         .target(
+            name: "Security",
+            dependencies: [
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Shared/Security"
+        ),
+        .target(
+            name: "LDAP",
+            dependencies: ["CLDAP", .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Shared/LDAP"
+        ),
+        .target(
+            name: "ControlPanel",
+            dependencies: [
+                "ServiceSupport", "Security", "LDAP", "Mongo",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            path: "Shared/ControlPanel",
+            resources: [.copy("Resources")]
+        ),
+        .target(
             name: "HeraldTesting",
             dependencies: ["Mongo", "AMQP", .product(name: "Logging", package: "swift-log")],
             path: "Shared/HeraldTesting"
         ),
 
         // MARK: Services
-        .executableTarget(name: "Control", dependencies: ["ServiceSupport"], path: "Services/control"),
+        .executableTarget(name: "Control", dependencies: ["ServiceSupport", "ControlPanel"], path: "Services/control"),
         .executableTarget(name: "Tracker", dependencies: ["ServiceSupport"], path: "Services/tracker"),
         .executableTarget(name: "JobServer", dependencies: ["ServiceSupport"], path: "Services/job-server"),
         .executableTarget(name: "MTASender", dependencies: ["ServiceSupport"], path: "Services/mta-sender"),
@@ -117,6 +146,17 @@ let package = Package(
         .testTarget(name: "MIMETests", dependencies: ["MIME", "HeraldTesting"], path: "Tests/MIMETests"),
         .testTarget(name: "ImportsTests", dependencies: ["Imports"], path: "Tests/ImportsTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], path: "Tests/TemplatesTests", resources: [.copy("ReferenceEmail")]),
+        .testTarget(name: "SecurityTests", dependencies: ["Security"], path: "Tests/SecurityTests"),
+        .testTarget(name: "LDAPTests", dependencies: ["LDAP", "HeraldTesting"], path: "Tests/LDAPTests"),
+        .testTarget(
+            name: "ControlPanelTests",
+            dependencies: [
+                "ControlPanel", "HeraldTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/ControlPanelTests"
+        ),
         .testTarget(
             name: "ServiceTests",
             dependencies: ["ServiceSupport", "HeraldTesting"],

@@ -1,16 +1,9 @@
-import Hummingbird
+import ControlPanel
 import ServiceSupport
 
 // control: the web panel and the REST API. This executable only wires Shared libraries together.
-await HeraldService.main(.control, routes: { router, context in
-    router.get("/") { _, _ -> Response in
-        let ready = context.readiness.isReady
-        let html = """
-        <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Herald</title></head>
-        <body><h1>Herald</h1><p>Control panel \(HeraldService.version).</p>
-        <p>Stores and broker: <strong>\(ready ? "ready" : "not ready")</strong> (<a href="/ready">details</a>, <a href="/metrics">metrics</a>).</p>
-        </body></html>
-        """
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
-    }
-})
+await HeraldService.main(.control, context: PanelRequestContext.self) { router, context in
+    let panel = try await ControlPanel(settingsClient: context.settings, settings: try ControlPanel.settings(from: context), logger: context.logger)
+    panel.addRoutes(to: router)
+    return [ControlPanelService(panel: panel)]
+}

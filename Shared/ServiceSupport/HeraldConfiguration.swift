@@ -99,6 +99,11 @@ public struct HeraldConfiguration: Sendable {
 public struct ConfigurationError: Error, CustomStringConvertible {
     public let key: String
     public let message: String
+
+    public init(key: String, message: String) {
+        self.key = key
+        self.message = message
+    }
     public var description: String {
         let flag = "--" + key.replacingOccurrences(of: ".", with: "-")
         let env = "HERALD_" + key.uppercased().replacingOccurrences(of: ".", with: "_")

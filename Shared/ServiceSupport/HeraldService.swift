@@ -25,6 +25,20 @@ public enum HeraldService {
         routes: @Sendable (Router<BasicRequestContext>, ServiceContext) -> Void = { _, _ in },
         services: @Sendable (ServiceContext) -> [any Service] = { _ in [] }
     ) async {
+        await main(descriptor, context: BasicRequestContext.self) { router, context in
+            routes(router, context)
+            return services(context)
+        }
+    }
+
+    /// Runs the service with its own request context type. `setup` adds the endpoints and returns
+    /// the service's own long-running parts; it may do I/O (load templates, open stores) and fail,
+    /// which stops the process with the error logged.
+    public static func main<Context: RequestContext>(
+        _ descriptor: ServiceDescriptor,
+        context: Context.Type,
+        setup: @Sendable (Router<Context>, ServiceContext) async throws -> [any Service]
+    ) async where Context.Source == ApplicationRequestContextSource {
         let configuration: HeraldConfiguration
         let reader: ConfigReader
         do {
@@ -44,19 +58,18 @@ public enum HeraldService {
         var logger = Logger(label: "herald.\(descriptor.name)")
         logger[metadataKey: "service"] = "\(descriptor.name)"
         do {
-            try await run(descriptor, configuration: configuration, reader: reader, registry: registry, logger: logger, routes: routes, services: services)
+            try await run(descriptor, context: Context.self, configuration: configuration, reader: reader, registry: registry, logger: logger, setup: setup)
         } catch {
             logger.critical("stopped by an error", metadata: ["error": "\(error)"])
             exit(1)
         }
     }
 
-    static func run(
-        _ descriptor: ServiceDescriptor, configuration: HeraldConfiguration, reader: ConfigReader,
+    static func run<Context: RequestContext>(
+        _ descriptor: ServiceDescriptor, context _: Context.Type, configuration: HeraldConfiguration, reader: ConfigReader,
         registry: PrometheusCollectorRegistry, logger: Logger,
-        routes: (Router<BasicRequestContext>, ServiceContext) -> Void,
-        services: (ServiceContext) -> [any Service]
-    ) async throws {
+        setup: (Router<Context>, ServiceContext) async throws -> [any Service]
+    ) async throws where Context.Source == ApplicationRequestContextSource {
         let settings = try MongoClient(uri: configuration.settingsMongoURI, applicationName: "herald-\(descriptor.name)",
                                        threadCount: configuration.mongoThreads, logger: logger)
         let customers = try MongoClient(uri: configuration.customersMongoURI, applicationName: "herald-\(descriptor.name)",
@@ -70,11 +83,11 @@ public enum HeraldService {
         let context = ServiceContext(descriptor: descriptor, configuration: configuration, config: reader, settings: settings,
                                      customers: customers, amqp: amqp, readiness: readiness, logger: logger)
 
-        let router = Router()
+        let router = Router(context: Context.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: APIErrorMiddleware())
         router.addRoutes(AdminController(service: descriptor.name, version: version, readiness: readiness, registry: registry).endpoints)
-        routes(router, context)
+        let own = try await setup(router, context)
 
         let app = Application(
             router: router,
@@ -97,7 +110,7 @@ public enum HeraldService {
                     .init(service: amqp),
                     .init(service: topology),
                     .init(service: monitor),
-                ] + services(context).map { .init(service: $0) } + [.init(service: app)],
+                ] + own.map { .init(service: $0) } + [.init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -11,6 +11,10 @@ apt_packages=(
   libmongoc-dev libbson-dev          # MongoDB C driver (Shared/CMongoC)
   librabbitmq-dev                    # AMQP 0-9-1 C client (Shared/CRabbitMQ)
   libfreexl-dev                      # XLS spreadsheets for imports (Shared/CFreeXL)
+  libldap-dev                        # LDAP logins (Shared/CLDAP)
+  slapd ldap-utils                   # a real LDAP server for the LDAP tests
+  libjs-bootstrap5 libjs-chart.js libjs-codemirror libjs-sortable   # the panel's front-end libraries, served by control
+  chromium chromium-driver           # the panel's browser tests (selenium)
   zlib1g-dev                         # zip, for XLSX workbooks (ZIPFoundation)
   rabbitmq-server amqp-tools         # the broker, run from /usr/lib/rabbitmq/bin
   protobuf-compiler                  # protoc, for `make proto`
@@ -37,4 +41,12 @@ if ! "$NX_VENV/bin/python" -c "import importlib.metadata as m,sys; sys.exit(m.ve
   /usr/bin/python3 -m venv "$NX_VENV"
   "$NX_VENV/bin/pip" install -q "nx-27017==$NX_VERSION"
 fi
+# Python tools for the project's scripts and browser tests, pinned, in the same virtualenv.
+for requirement in PyYAML==6.0.2 selenium==4.27.1; do
+  name=${requirement%%==*} version=${requirement##*==}
+  if ! "$NX_VENV/bin/python" -c "import importlib.metadata as m,sys; sys.exit(m.version('$name') != '$version')" 2>/dev/null; then
+    log "installing $requirement into $NX_VENV"
+    "$NX_VENV/bin/pip" install -q "$requirement"
+  fi
+done
 log "dependencies are installed"

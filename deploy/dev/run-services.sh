@@ -70,10 +70,14 @@ for s in "${services[@]}"; do
   fi
 done
 
+first_login="log in with your administrator's password"
+if otp=$(grep -o 'one_time_password=[^ ]*' "$run_dir/control.log" | tail -n 1 | cut -d= -f2) && [ -n "$otp" ]; then
+  first_login="first run: log in as 'admin' with the one-time password $otp (you then choose your own)"
+fi
 cat <<EOT
 
   Herald is running.
-    Control panel   http://127.0.0.1:${services[0]#*:}/
+    Control panel   http://127.0.0.1:${services[0]#*:}/   ($first_login)
     Tracker         http://127.0.0.1:${services[1]#*:}/health
     Job server      http://127.0.0.1:19888/ready
     mta-sender      http://127.0.0.1:19891/metrics

@@ -28,3 +28,9 @@ log "building (debug, with tests)"
 swift build --build-tests
 log "running the tests against the real servers"
 swift test --skip-build --disable-xctest "$@"
+# The panel in a real browser (chromium + chromium-driver from Debian, selenium in the venv);
+# skipped when a subset of the Swift tests was asked for.
+if [ $# -eq 0 ]; then
+  log "running the browser tests (screenshots in .artifacts/browser/)"
+  "$NX_VENV/bin/python" Tests/Browser/test_panel.py --control "$(swift build --show-bin-path)/control"
+fi

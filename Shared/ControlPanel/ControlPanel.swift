@@ -1,0 +1,111 @@
+import Foundation
+import Hummingbird
+import Logging
+import Mongo
+import Security
+import ServiceLifecycle
+import ServiceSupport
+
+/// `control`'s web panel and REST API: the stores, the security services and every route.
+public struct ControlPanel: Sendable {
+    public let store: SecurityStore
+    public let authenticator: Authenticator
+    public let administration: AccessAdministration
+    public let audit: AuditLog
+    public let renderer: PanelRenderer
+    public let settings: Settings
+    let logger: Logger
+
+    /// `control.*` configuration (docs/configuration.md).
+    public struct Settings: Sendable {
+        /// `control.database`: the settings store's database.
+        public var database: String = "herald"
+        /// `control.bcrypt.cost`.
+        public var bcryptCost: Int = 12
+        /// `control.session.max.hours`: longest a session lives.
+        public var sessionMaximumHours: Int = 12
+        /// `control.cookies.secure`: mark cookies Secure (set it when the panel is served over TLS).
+        public var secureCookies: Bool = false
+        /// `control.audit.sweep.interval`: seconds between retention sweeps of the audit log.
+        public var auditSweepInterval: Int = 3600
+
+        public init() {}
+    }
+
+    /// Where the templates, catalogs, static files and the OpenAPI document are.
+    public static var resources: URL { Bundle.module.bundleURL.appendingPathComponent("Resources") }
+
+    public init(settingsClient: MongoClient, settings: Settings, logger: Logger) async throws {
+        guard (4...31).contains(settings.bcryptCost) else {
+            throw ConfigurationError(key: "control.bcrypt.cost", message: "\(settings.bcryptCost) is out of range; use 4 to 31 (12 is the default)")
+        }
+        store = SecurityStore(database: settingsClient.database(settings.database))
+        let hasher = PasswordHasher(cost: settings.bcryptCost)
+        audit = AuditLog(store: store, logger: logger)
+        authenticator = Authenticator(store: store, hasher: hasher, audit: audit, sessionMaximumAge: Double(settings.sessionMaximumHours) * 3600, logger: logger)
+        administration = AccessAdministration(store: store, hasher: hasher, audit: audit, authenticator: authenticator)
+        renderer = try await PanelRenderer(resources: Self.resources)
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public static func settings(from context: ServiceContext) throws -> Settings {
+        var settings = Settings()
+        let config = context.config
+        settings.database = config.string(forKey: "control.database", default: settings.database)
+        settings.bcryptCost = config.int(forKey: "control.bcrypt.cost", default: settings.bcryptCost)
+        settings.sessionMaximumHours = config.int(forKey: "control.session.max.hours", default: settings.sessionMaximumHours)
+        settings.secureCookies = config.bool(forKey: "control.cookies.secure", default: settings.secureCookies)
+        settings.auditSweepInterval = config.int(forKey: "control.audit.sweep.interval", default: settings.auditSweepInterval)
+        guard (1...720).contains(settings.sessionMaximumHours) else {
+            throw ConfigurationError(key: "control.session.max.hours", message: "use 1 to 720 hours")
+        }
+        return settings
+    }
+
+    /// Adds the middleware and every route of the panel and the API.
+    public func addRoutes(to router: Router<PanelRequestContext>) {
+        let resources = Self.resources
+        router.add(middleware: FileMiddleware(resources.appendingPathComponent("Static").path, urlBasePath: "/static/herald",
+                                              cacheControl: .init([(MediaType(type: .any), [.maxAge(3600)])]), logger: logger).withServeOnNotFoundResponse())
+        for (name, folder) in Self.vendorAssets {
+            router.add(middleware: FileMiddleware(folder, urlBasePath: "/static/vendor/\(name)",
+                                                  cacheControl: .init([(MediaType(type: .any), [.maxAge(86400)])]), logger: logger).withServeOnNotFoundResponse())
+        }
+        router.add(middleware: PanelErrorMiddleware(renderer: renderer))
+        router.add(middleware: AuthenticationMiddleware(authenticator: authenticator, catalogs: renderer.catalogs, secureCookies: settings.secureCookies))
+        LoginController(authenticator: authenticator, administration: administration, renderer: renderer, secureCookies: settings.secureCookies).addRoutes(to: router)
+        HomeController(administration: administration, renderer: renderer).addRoutes(to: router)
+        UsersController(administration: administration, renderer: renderer).addRoutes(to: router)
+        RolesController(administration: administration, renderer: renderer).addRoutes(to: router)
+        GroupsController(administration: administration, renderer: renderer).addRoutes(to: router)
+        SettingsController(administration: administration, renderer: renderer).addRoutes(to: router)
+        TokensController(administration: administration, renderer: renderer).addRoutes(to: router)
+        AuditController(audit: audit, renderer: renderer).addRoutes(to: router)
+        let document = (try? Data(contentsOf: resources.appendingPathComponent("openapi.json"))) ?? Data("{}".utf8)
+        APIDocsController(document: document, renderer: renderer).addRoutes(to: router)
+    }
+
+    /// Front-end libraries from Debian's packages (installed by deploy/dev/install.sh), served by
+    /// `control` itself: no CDN, nothing fetched at run time.
+    static let vendorAssets: [(String, String)] = [
+        ("bootstrap", "/usr/share/javascript/bootstrap5"),
+        ("chart.js", "/usr/share/javascript/chart.js"),
+        ("codemirror", "/usr/share/javascript/codemirror"),
+        ("sortable", "/usr/share/javascript/sortable"),
+    ]
+
+    /// Creates the indexes and, on an installation without users, the first account and its
+    /// administrator, whose one-time password goes to the log.
+    public func bootstrap() async throws {
+        try await store.prepare()
+        guard try await store.users.countDocuments() == 0 else { return }
+        do {
+            let (account, admin, password) = try await administration.createAccount(name: "Main", adminLogin: "admin", platformAdmin: true, by: nil)
+            logger.notice("first run: created account '\(account.name)' and its administrator; log in and choose a new password",
+                          metadata: ["login": "\(admin.login)", "one_time_password": "\(password)"])
+        } catch let error as InvalidInput where error.key == "login_taken" {
+            // Another control instance bootstrapped at the same moment.
+        }
+    }
+}

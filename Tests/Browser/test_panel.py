@@ -1,0 +1,252 @@
+"""Browser tests of the control panel: Debian's chromium and chromium-driver, driven by selenium.
+
+Starts the built `control` on a free loopback port with a fresh settings database, then walks
+what an administrator and a user do, keeping a screenshot of every step in .artifacts/browser/.
+Run by `make test` (deploy/dev/test.sh); alone: .stack/venv/bin/python Tests/Browser/test_panel.py
+"""
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ARTIFACTS = os.path.join(ROOT, ".artifacts", "browser")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Panel:
+    def __init__(self, control):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = os.path.join(ARTIFACTS, "control.log")
+        env = dict(os.environ)
+        env.update({
+            "HERALD_MONGO_SETTINGS_URI": os.environ.get("HERALD_TEST_MONGO_SETTINGS_URI", "mongodb://127.0.0.1:27051"),
+            "HERALD_MONGO_CUSTOMERS_URI": os.environ.get("HERALD_TEST_MONGO_CUSTOMERS_URI", "mongodb://127.0.0.1:27052"),
+            "HERALD_AMQP_URL": os.environ.get("HERALD_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672"),
+            "HERALD_CONTROL_DATABASE": "t_browser_" + uuid.uuid4().hex[:8],
+            "HERALD_CONTROL_BCRYPT_COST": "4",
+        })
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen([control, "--http-host", "127.0.0.1", "--http-port", str(self.port)],
+                                        stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.one_time_password = None
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with open(self.log_path) as f:
+                match = re.search(r"one_time_password=(\S+)", f.read())
+            if match and self.answers():
+                self.one_time_password = match.group(1)
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"control did not start or print its first-run password; see {self.log_path}")
+
+    def answers(self):
+        try:
+            return urllib.request.urlopen(self.base + "/health", timeout=1).status == 200
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+
+
+class Run:
+    def __init__(self, panel):
+        self.panel = panel
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-US"]:
+            options.add_argument(argument)
+        options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
+        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.driver.implicitly_wait(5)
+        self.step_number = 0
+
+    def step(self, name):
+        self.step_number += 1
+        path = os.path.join(ARTIFACTS, f"{self.step_number:02d}-{name}.png")
+        self.driver.save_screenshot(path)
+        print(f"  ok {self.step_number:02d} {name}")
+
+    def open(self, path):
+        self.driver.get(self.panel.base + path)
+
+    def find(self, css):
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def submit(self, css):
+        """Clicks a button that loads a new page, and waits until the new page is there."""
+        page = self.find("html")
+        self.find(css).click()
+        WebDriverWait(self.driver, 10).until(expected_conditions.staleness_of(page))
+
+    def text(self):
+        return self.find("body").text
+
+    def fill(self, values):
+        for element_id, value in values.items():
+            field = self.find("#" + element_id)
+            field.clear()
+            field.send_keys(value)
+
+    def log_in(self, login, password):
+        self.open("/login")
+        self.fill({"login": login, "password": password})
+        self.submit("#submit")
+
+    def log_out(self):
+        self.submit("#logout")
+        assert "/login" in self.driver.current_url, self.driver.current_url
+
+    def check(self, condition, message):
+        if not condition:
+            self.step("FAILED")
+            raise AssertionError(f"{message} (at {self.driver.current_url})")
+
+
+def scenario(run):
+    admin_password = "Orchid-Lantern-47"
+
+    # Wrong password, then the first login with the one-time password and the forced change.
+    run.log_in("admin", "not-the-password")
+    run.check("Wrong login or password." in run.text(), "a wrong password is refused with a message")
+    run.step("wrong-password")
+    run.log_in("admin", run.panel.one_time_password)
+    run.check(run.driver.current_url.endswith("/password/change"), "the first login goes to the password change")
+    run.check(run.find("#forced").is_displayed(), "the forced-change notice is shown")
+    run.step("forced-password-change")
+    run.fill({"current": run.panel.one_time_password, "new": "short", "confirmation": "short"})
+    run.submit("#submit")
+    run.check("at least 10 characters" in run.text(), "the policy is explained")
+    run.fill({"current": run.panel.one_time_password, "new": admin_password, "confirmation": admin_password})
+    run.submit("#submit")
+    run.check("Your password has been changed." in run.text(), "the change is confirmed on the dashboard")
+    run.step("dashboard")
+
+    # Lockout after three failures: set the policy first.
+    run.open("/settings/security")
+    run.fill({"lockoutAttempts": "3", "lockoutMinutes": "15"})
+    run.submit("#save-security")
+    run.check("Saved." in run.text(), "the security settings are saved")
+    run.step("security-settings")
+
+    # A custom role and a user who has only it.
+    run.open("/settings/roles/new")
+    run.fill({"role-name": "Audit reader", "role-description": "Reads the audit log"})
+    run.find("input[value='audit:view']").click()
+    run.find("input[value='reports:view']").click()
+    run.step("role-editor")
+    run.submit("#save-role")
+    run.check("Audit reader" in run.find("#roles").text, "the role is listed")
+    run.open("/settings/users")
+    run.fill({"new-login": "rita@main.test", "new-name": "Rita Auditor", "new-password": "Amber-Field-31"})
+    Select(run.find("#new-roles")).select_by_visible_text("Audit reader")
+    run.submit("#create-user")
+    run.check("User rita@main.test created." in run.text(), "the user is created")
+    run.fill({"new-login": "leo@main.test", "new-name": "Leo Locked", "new-password": "Quiet-River-88"})
+    run.submit("#create-user")
+    run.check("rita@main.test" in run.find("#users").text and "leo@main.test" in run.find("#users").text, "both users are listed")
+    run.step("users")
+    run.log_out()
+
+    for attempt in range(3):
+        run.log_in("leo@main.test", "guess-%d" % attempt)
+    run.check("locked for 15 more minutes" in run.text(), "the third failure locks the user")
+    run.log_in("leo@main.test", "Quiet-River-88")
+    run.check("locked" in run.text() and "/login" in run.driver.current_url, "even the right password is refused while locked")
+    run.step("lockout")
+
+    # The role's user sees what it allows, and a clear 403 for the rest.
+    run.log_in("rita@main.test", "Amber-Field-31")
+    run.check("Audit log" in run.find("nav").text and "Users" not in run.find("nav").text, "the menu shows only what the role allows")
+    run.open("/settings/users")
+    run.check(run.find("#error-page").is_displayed() and "users:view" in run.text(), "a forbidden page says which permission is missing")
+    run.step("forbidden")
+
+    # Language switch to Russian and back.
+    run.open("/")
+    Select(run.find("#language")).select_by_value("ru")
+    run.submit("#language-apply")
+    run.check(run.find("html").get_attribute("lang") == "ru" and "Журнал аудита" in run.find("nav").text, "the interface is in Russian")
+    run.step("russian")
+    Select(run.find("#language")).select_by_value("en")
+    run.submit("#language-apply")
+    run.check(run.find("html").get_attribute("lang") == "en" and "Audit log" in run.find("nav").text, "the interface is back in English")
+    run.log_out()
+
+    # Phone width: the menu collapses behind its toggler.
+    run.log_in("admin", admin_password)
+    run.driver.set_window_size(390, 844)
+    run.open("/settings/users")
+    run.check(run.find(".navbar-toggler").is_displayed(), "the menu collapses on a phone")
+    run.check(run.driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"), "no horizontal scrolling on a phone")
+    run.step("phone-width")
+    run.driver.set_window_size(1280, 900)
+
+    # Every step above is in the audit log.
+    run.open("/audit")
+    audit = run.find("#audit").text
+    for action in ["login.failure", "login.success", "user.password_change", "settings.security", "role.create", "user.create",
+                   "user.lock", "login.refused", "user.language", "logout"]:
+        run.check(action in audit, f"the audit log shows {action}")
+    run.check("rita@main.test" in audit and "leo@main.test" in audit, "the audit log names the users")
+    run.step("audit-log")
+    run.open("/audit?action=user.lock")
+    run.check("leo@main.test" in run.find("#audit").text and "login.success" not in run.find("#audit").text, "the audit log filters by action")
+    run.step("audit-filtered")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--control", default=os.path.join(ROOT, ".build", "debug", "control"))
+    arguments = parser.parse_args()
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    for name in os.listdir(ARTIFACTS):
+        if name.endswith(".png"):
+            os.remove(os.path.join(ARTIFACTS, name))
+    print("browser tests of the control panel (screenshots in .artifacts/browser/)")
+    panel = Panel(arguments.control)
+    run = None
+    try:
+        run = Run(panel)
+        scenario(run)
+    except Exception as error:  # noqa: BLE001 — report any failure with its step, then fail the run
+        print(f"  FAILED: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if run:
+            run.driver.quit()
+        panel.stop()
+    print(f"browser tests passed ({run.step_number} steps)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
