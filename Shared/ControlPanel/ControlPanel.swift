@@ -28,6 +28,9 @@ public struct ControlPanel: Sendable {
         public var secureCookies: Bool = false
         /// `control.audit.sweep.interval`: seconds between retention sweeps of the audit log.
         public var auditSweepInterval: Int = 3600
+        /// `control.reset.password`: at start, give this local user a new one-time password (logged),
+        /// unlock them and end their sessions: the runbook's way back in for a locked-out administrator.
+        public var resetPasswordLogin: String = ""
 
         public init() {}
     }
@@ -57,6 +60,10 @@ public struct ControlPanel: Sendable {
         settings.sessionMaximumHours = config.int(forKey: "control.session.max.hours", default: settings.sessionMaximumHours)
         settings.secureCookies = config.bool(forKey: "control.cookies.secure", default: settings.secureCookies)
         settings.auditSweepInterval = config.int(forKey: "control.audit.sweep.interval", default: settings.auditSweepInterval)
+        settings.resetPasswordLogin = config.string(forKey: "control.reset.password", default: "").lowercased()
+        guard settings.auditSweepInterval >= 60 else {
+            throw ConfigurationError(key: "control.audit.sweep.interval", message: "use at least 60 seconds")
+        }
         guard (1...720).contains(settings.sessionMaximumHours) else {
             throw ConfigurationError(key: "control.session.max.hours", message: "use 1 to 720 hours")
         }
@@ -86,6 +93,31 @@ public struct ControlPanel: Sendable {
         APIDocsController(document: document, renderer: renderer).addRoutes(to: router)
     }
 
+    /// `control.reset.password`: a new one-time password for a local user, printed to the log.
+    func resetPassword(of login: String) async throws {
+        guard var user = try await store.users.findOne(["login": .string(login)]) else {
+            logger.error("control.reset.password: there is no user with this login", metadata: ["login": "\(login)"])
+            return
+        }
+        guard user.source == .local else {
+            logger.error("control.reset.password: this user logs in through LDAP; reset the password in the directory", metadata: ["login": "\(login)"])
+            return
+        }
+        let password = AccessAdministration.oneTimePassword()
+        user.passwordHash = try await PasswordHasher(cost: settings.bcryptCost).hash(password)
+        user.mustChangePassword = true
+        user.passwordChangedAt = Date()
+        user.failedLogins = 0
+        user.lockedUntil = nil
+        _ = try await store.users.replaceOne(filter: ["_id": .string(user._id)], replacement: user)
+        try await authenticator.endSessions(of: user._id)
+        try await audit.record(Actor.system(user.accountId), "user.password_reset", kind: "user", id: user._id, name: user.login,
+                               changes: [.init(field: "by", before: nil, after: "control.reset.password")])
+        logger.notice("control.reset.password: new one-time password; remove the setting and restart", metadata: [
+            "login": "\(login)", "one_time_password": "\(password)",
+        ])
+    }
+
     /// Front-end libraries from Debian's packages (installed by deploy/dev/install.sh), served by
     /// `control` itself: no CDN, nothing fetched at run time.
     static let vendorAssets: [(String, String)] = [
@@ -99,6 +131,7 @@ public struct ControlPanel: Sendable {
     /// administrator, whose one-time password goes to the log.
     public func bootstrap() async throws {
         try await store.prepare()
+        if !settings.resetPasswordLogin.isEmpty { try await resetPassword(of: settings.resetPasswordLogin) }
         guard try await store.users.countDocuments() == 0 else { return }
         do {
             let (account, admin, password) = try await administration.createAccount(name: "Main", adminLogin: "admin", platformAdmin: true, by: nil)

@@ -59,6 +59,10 @@ public enum HeraldService {
         logger[metadataKey: "service"] = "\(descriptor.name)"
         do {
             try await run(descriptor, context: Context.self, configuration: configuration, reader: reader, registry: registry, logger: logger, setup: setup)
+        } catch let error as ConfigurationError {
+            // A service's own settings, read during setup, fail like the common ones: exit 64.
+            FileHandle.standardError.write(Data("\(descriptor.name): \(error)\n".utf8))
+            exit(64)
         } catch {
             logger.critical("stopped by an error", metadata: ["error": "\(error)"])
             exit(1)

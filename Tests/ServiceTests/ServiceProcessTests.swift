@@ -147,4 +147,40 @@ struct ServiceProcessTests {
         #expect(await missing.waitForExit(timeout: .seconds(5)) == 64)
         #expect(missing.output.contains("the configuration file '/nonexistent/herald.json' does not exist"))
     }
+
+    @Test func controlsOwnSettingsAreCheckedLikeTheCommonOnes() async throws {
+        let process = try Self.launch("control", port: FreePort.next(), arguments: ["--control-bcrypt-cost", "99"])
+        #expect(await process.waitForExit(timeout: .seconds(10)) == 64)
+        #expect(process.output.contains("configuration key 'control.bcrypt.cost' (--control-bcrypt-cost, HERALD_CONTROL_BCRYPT_COST): 99 is out of range"))
+    }
+
+    /// The runbook's way back in: a restart with `control.reset.password` logs a new one-time password.
+    @Test func controlResetsALostAdministratorPassword() async throws {
+        let database = TestEnvironment.uniqueName("control")
+        let first = try Self.launch("control", port: FreePort.next(), environment: ["HERALD_CONTROL_DATABASE": database])
+        var original: Substring?
+        for _ in 0..<200 where original == nil {
+            original = first.output.firstMatch(of: /one_time_password=(\S+)/)?.1
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        first.send(SIGTERM)
+        #expect(await first.waitForExit(timeout: .seconds(5)) == 0)
+        let firstPassword = try #require(original, "no first-run password: \(first.output)")
+
+        let port = FreePort.next()
+        let reset = try Self.launch("control", port: port, arguments: ["--control-reset-password", "ADMIN"],
+                                    environment: ["HERALD_CONTROL_DATABASE": database])
+        var line: Substring?
+        for _ in 0..<200 where line == nil {
+            if reset.output.contains("control.reset.password: new one-time password") {
+                line = reset.output.firstMatch(of: /one_time_password=(\S+)/)?.1
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let newPassword = try #require(line, "no reset password: \(reset.output)")
+        #expect(newPassword != firstPassword)
+        #expect(!reset.output.contains("first run"))
+        reset.send(SIGTERM)
+        #expect(await reset.waitForExit(timeout: .seconds(5)) == 0)
+    }
 }
