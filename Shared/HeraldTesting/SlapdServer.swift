@@ -11,6 +11,8 @@ public final class SlapdServer: @unchecked Sendable {
     // @unchecked Sendable: every stored property is a constant.
     public let port: Int
     public let folder: URL
+    /// With `tls`, the self-signed certificate (for 127.0.0.1) the server presents, which a client must trust.
+    public let certificateFile: String?
     private let process: ChildProcess
 
     public struct Person: Sendable {
@@ -33,19 +35,33 @@ public final class SlapdServer: @unchecked Sendable {
     public static func dn(of uid: String) -> String { "uid=\(uid.replacingOccurrences(of: ",", with: "\\,")),ou=people,\(suffix)" }
     public static func groupDN(_ cn: String) -> String { "cn=\(cn),ou=groups,\(suffix)" }
 
-    /// Starts slapd with `people` and `groups` (group cn → member uids).
-    public init(people: [Person], groups: [String: [String]]) async throws {
+    /// Starts slapd with `people` and `groups` (group cn → member uids); with `tls`, StartTLS is
+    /// offered with a self-signed certificate made by openssl for this server.
+    public init(people: [Person], groups: [String: [String]], tls: Bool = false) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-slapd-\(UUID().uuidString.prefix(8))")
         let configFolder = folder.appendingPathComponent("slapd.d"), dataFolder = folder.appendingPathComponent("db")
         try FileManager.default.createDirectory(at: configFolder, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: dataFolder, withIntermediateDirectories: true)
+        var tlsConfig = ""
+        if tls {
+            let certificate = folder.appendingPathComponent("server.pem").path, key = folder.appendingPathComponent("server.key").path
+            let openssl = try ChildProcess(executable: "/usr/bin/openssl", arguments: [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate,
+            ])
+            guard await openssl.waitForExit(timeout: .seconds(60)) == 0 else { throw TestServerError(message: "openssl failed: \(openssl.output)") }
+            tlsConfig = "olcTLSCertificateFile: \(certificate)\nolcTLSCertificateKeyFile: \(key)\n"
+            certificateFile = certificate
+        } else {
+            certificateFile = nil
+        }
         let schemas = ["core", "cosine", "nis", "inetorgperson"].map { "include: file:///etc/ldap/schema/\($0).ldif" }.joined(separator: "\n\n")
         let config = """
         dn: cn=config
         objectClass: olcGlobal
         cn: config
         olcPidFile: \(folder.path)/slapd.pid
-
+        \(tlsConfig)
         dn: cn=module{0},cn=config
         objectClass: olcModuleList
         cn: module{0}

@@ -24,6 +24,14 @@ final class LDAPConnection {
         ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &timeout)
         ldap_set_option(ld, LDAP_OPT_TIMEOUT, &timeout)
         ldap_set_option(ld, LDAP_OPT_REFERRALS, nil)  // LDAP_OPT_OFF
+        var demand = LDAP_OPT_X_TLS_DEMAND
+        ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand)
+        if !settings.caCertificateFile.isEmpty {
+            ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, settings.caCertificateFile)
+        }
+        // A fresh TLS context per connection, so the options above apply to it (not a global one).
+        var isServer: Int32 = 0
+        ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &isServer)
         if settings.startTLS {
             try check(ldap_start_tls_s(ld, nil, nil), "StartTLS")
         }

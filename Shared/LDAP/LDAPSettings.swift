@@ -16,11 +16,15 @@ public struct LDAPSettings: Sendable, Codable, Equatable {
     public var serviceBindPassword: String
     /// Seconds to wait for the server.
     public var timeoutSeconds: Int
+    /// A PEM file of the CA that signed the server's certificate, for StartTLS and `ldaps://`
+    /// (empty: the system's trusted CAs). The server's certificate is always verified.
+    public var caCertificateFile: String
 
     public init(url: String, startTLS: Bool = false, userDNTemplate: String, groupBaseDN: String = "",
                 groupFilter: String = "(&(objectClass=groupOfNames)(member={dn}))", serviceBindDN: String = "",
-                serviceBindPassword: String = "", timeoutSeconds: Int = 5)
+                serviceBindPassword: String = "", timeoutSeconds: Int = 5, caCertificateFile: String = "")
     {
+        self.caCertificateFile = caCertificateFile
         self.url = url
         self.startTLS = startTLS
         self.userDNTemplate = userDNTemplate
@@ -31,6 +35,23 @@ public struct LDAPSettings: Sendable, Codable, Equatable {
         self.timeoutSeconds = timeoutSeconds
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case url, startTLS, userDNTemplate, groupBaseDN, groupFilter, serviceBindDN, serviceBindPassword, timeoutSeconds, caCertificateFile
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        url = try c.decode(String.self, forKey: .url)
+        startTLS = try c.decode(Bool.self, forKey: .startTLS)
+        userDNTemplate = try c.decode(String.self, forKey: .userDNTemplate)
+        groupBaseDN = try c.decode(String.self, forKey: .groupBaseDN)
+        groupFilter = try c.decode(String.self, forKey: .groupFilter)
+        serviceBindDN = try c.decode(String.self, forKey: .serviceBindDN)
+        serviceBindPassword = try c.decode(String.self, forKey: .serviceBindPassword)
+        timeoutSeconds = try c.decode(Int.self, forKey: .timeoutSeconds)
+        caCertificateFile = try c.decodeIfPresent(String.self, forKey: .caCertificateFile) ?? ""
+    }
+
     /// Problems with the settings, as (field, message).
     public func validationErrors() -> [(field: String, message: String)] {
         var errors: [(String, String)] = []
@@ -39,6 +60,9 @@ public struct LDAPSettings: Sendable, Codable, Equatable {
         if !userDNTemplate.contains("{login}") { errors.append(("userDNTemplate", "must contain {login}, e.g. uid={login},ou=people,dc=example,dc=com")) }
         if !groupBaseDN.isEmpty, !groupFilter.contains("{dn}") { errors.append(("groupFilter", "must contain {dn}, e.g. (member={dn})")) }
         if !(1...60).contains(timeoutSeconds) { errors.append(("timeoutSeconds", "use 1 to 60 seconds")) }
+        if !caCertificateFile.isEmpty, !caCertificateFile.hasPrefix("/") {
+            errors.append(("caCertificateFile", "give the absolute path of a PEM file on the control host"))
+        }
         return errors
     }
 }

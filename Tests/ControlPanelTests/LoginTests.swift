@@ -177,4 +177,30 @@ import Testing
             #expect(try await harness.auditActions().contains("user.language"))
         }
     }
+
+    @Test func anExpiredPasswordMustBeChangedAndAnIdleSessionEnds() async throws {
+        try await PanelHarness.with { harness, client in
+            let admin = try await harness.identity("admin@alpha.test", PanelHarness.adminPassword)
+            var policy = harness.account.passwordPolicy
+            policy.maximumAgeDays = 30
+            _ = try await harness.panel.administration.updateSecuritySettings(policy: policy, sessionIdleMinutes: 15, auditRetentionDays: 365, by: admin)
+            _ = try await harness.panel.administration.createUser(.init(login: "old@alpha.test", password: "Autumn-Leaves-5"), by: admin)
+            var old = try #require(try await harness.user("old@alpha.test"))
+            old.passwordChangedAt = Date().addingTimeInterval(-31 * 86400)
+            _ = try await harness.panel.store.users.replaceOne(filter: ["_id": .string(old._id)], replacement: old)
+            let browser = Browser(client)
+            #expect(try await browser.logIn("old@alpha.test", "Autumn-Leaves-5").location == "/password/change")
+            _ = try await browser.get("/password/change")
+            #expect(try await browser.post("/password/change", [("current", "Autumn-Leaves-5"), ("new", "Winter-Frost-66"), ("confirmation", "Winter-Frost-66")])
+                .location == "/?notice=password_changed")
+            #expect(try await browser.get("/").status == .ok)
+            // Idle past the account's limit: the session is gone.
+            let session = try #require(try await harness.panel.store.sessions.findOne(["userId": .string(old._id)]))
+            var idle = session
+            idle.lastSeenAt = Date().addingTimeInterval(-16 * 60)
+            _ = try await harness.panel.store.sessions.replaceOne(filter: ["_id": .string(session._id)], replacement: idle)
+            #expect(try await browser.get("/").location?.hasPrefix("/login") == true)
+            #expect(try await harness.panel.store.sessions.findOne(["_id": .string(session._id)]) == nil)
+        }
+    }
 }

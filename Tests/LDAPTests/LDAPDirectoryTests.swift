@@ -81,6 +81,29 @@ import Testing
         }
     }
 
+    @Test func startTLSVerifiesTheServersCertificate() async throws {
+        let server = try await SlapdServer(people: [.init(uid: "alice", password: "alice-pw", name: "Alice Liddell")], groups: [:], tls: true)
+        do {
+            let trusted = LDAPSettings(url: server.url, startTLS: true, userDNTemplate: "uid={login},ou=people,dc=example,dc=com",
+                                       timeoutSeconds: 3, caCertificateFile: try #require(server.certificateFile))
+            #expect(try await LDAPDirectory(settings: trusted).authenticate(username: "alice", password: "alice-pw").displayName == "Alice Liddell")
+            // Without trusting the self-signed certificate, StartTLS fails, and says so: it is not a wrong password.
+            var untrusted = trusted
+            untrusted.caCertificateFile = ""
+            do {
+                _ = try await LDAPDirectory(settings: untrusted).authenticate(username: "alice", password: "alice-pw")
+                Issue.record("StartTLS accepted an untrusted certificate")
+            } catch let error as LDAPError {
+                #expect(!error.isInvalidCredentials)
+                #expect(error.operation == "StartTLS", "\(error)")
+            }
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
     @Test func settingsValidationNamesTheField() {
         let bad = LDAPSettings(url: "http://x", startTLS: false, userDNTemplate: "uid=alice", timeoutSeconds: 0)
         #expect(bad.validationErrors().map(\.field) == ["url", "userDNTemplate", "timeoutSeconds"])

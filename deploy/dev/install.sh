@@ -12,7 +12,7 @@ apt_packages=(
   librabbitmq-dev                    # AMQP 0-9-1 C client (Shared/CRabbitMQ)
   libfreexl-dev                      # XLS spreadsheets for imports (Shared/CFreeXL)
   libldap-dev                        # LDAP logins (Shared/CLDAP)
-  slapd ldap-utils                   # a real LDAP server for the LDAP tests
+  slapd ldap-utils openssl           # a real LDAP server (and its test certificate) for the LDAP tests
   libjs-bootstrap5 libjs-chart.js libjs-codemirror libjs-sortable   # the panel's front-end libraries, served by control
   chromium chromium-driver           # the panel's browser tests (selenium)
   zlib1g-dev                         # zip, for XLSX workbooks (ZIPFoundation)

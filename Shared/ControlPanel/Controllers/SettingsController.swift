@@ -67,7 +67,7 @@ struct SettingsController {
         return ["enabled": ldap?.enabled ?? false, "url": s?.url ?? "ldap://", "startTLS": s?.startTLS ?? false,
                 "userDNTemplate": s?.userDNTemplate ?? "uid={login},ou=people,dc=example,dc=com", "groupBaseDN": s?.groupBaseDN ?? "",
                 "groupFilter": s?.groupFilter ?? "(&(objectClass=groupOfNames)(member={dn}))", "serviceBindDN": s?.serviceBindDN ?? "",
-                "timeoutSeconds": s?.timeoutSeconds ?? 5, "loginDomain": ldap?.loginDomain ?? "",
+                "timeoutSeconds": s?.timeoutSeconds ?? 5, "loginDomain": ldap?.loginDomain ?? "", "caCertificateFile": s?.caCertificateFile ?? "",
                 "mappings": groups.map { ["groupId": $0._id, "name": $0.name, "dn": mapped[$0._id] ?? ""] }]
     }
 
@@ -86,7 +86,8 @@ struct SettingsController {
         let password = (form["serviceBindPassword"] ?? "").isEmpty ? current?.settings.serviceBindPassword ?? "" : form["serviceBindPassword"]!
         let settings = LDAPSettings(url: form["url"] ?? "", startTLS: form.flag("startTLS"), userDNTemplate: form["userDNTemplate"] ?? "",
                                     groupBaseDN: form["groupBaseDN"] ?? "", groupFilter: form["groupFilter"] ?? "",
-                                    serviceBindDN: form["serviceBindDN"] ?? "", serviceBindPassword: password, timeoutSeconds: try form.int("timeoutSeconds"))
+                                    serviceBindDN: form["serviceBindDN"] ?? "", serviceBindPassword: password, timeoutSeconds: try form.int("timeoutSeconds"),
+                                    caCertificateFile: (form["caCertificateFile"] ?? "").trimmingCharacters(in: .whitespaces))
         var mappings: [LDAPConfiguration.GroupMapping] = []
         for (name, value) in form.pairs where name.hasPrefix("map_") && !value.trimmingCharacters(in: .whitespaces).isEmpty {
             let id = String(name.dropFirst(4))

@@ -79,7 +79,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         if let header = request.headers.first(where: { $0.name.canonicalName == "x-csrf-token" })?.value, SecretToken.matches(header, token) { return }
         let body = try await request.collectBody(upTo: 1 << 20)
         guard let sent = FormData(String(buffer: body))["_csrf"], SecretToken.matches(sent, token) else {
-            throw HTTPError(.forbidden, message: "the form's security token is missing or stale; reload the page and try again")
+            throw AccessDenied("csrf_failed")
         }
     }
 
@@ -89,7 +89,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         let cookie = request.cookies[Self.loginCSRFCookie]?.value ?? ""
         let body = try await request.collectBody(upTo: 1 << 20)
         guard !cookie.isEmpty, let sent = FormData(String(buffer: body))["_csrf"], SecretToken.matches(sent, cookie) else {
-            throw HTTPError(.forbidden, message: "the form's security token is missing or stale; reload the page and try again")
+            throw AccessDenied("csrf_failed")
         }
     }
 }
