@@ -93,6 +93,7 @@ let package = Package(
             ],
             path: "Shared/ServiceSupport"
         ),
+        .target(name: "CustomerData", dependencies: ["BSON", "Mongo"], path: "Shared/CustomerData"),
         .target(
             name: "Security",
             dependencies: [
@@ -147,6 +148,7 @@ let package = Package(
         .testTarget(name: "ImportsTests", dependencies: ["Imports"], path: "Tests/ImportsTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], path: "Tests/TemplatesTests", resources: [.copy("ReferenceEmail")]),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], path: "Tests/SecurityTests"),
+        .testTarget(name: "CustomerDataTests", dependencies: ["CustomerData", "HeraldTesting"], path: "Tests/CustomerDataTests"),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP", "HeraldTesting"], path: "Tests/LDAPTests"),
         .testTarget(
             name: "ControlPanelTests",

@@ -1,6 +1,7 @@
 import ControlPanel
 import Foundation
 import HeraldTesting
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Security
@@ -106,6 +107,19 @@ import Testing
             let made = try await browser.post("/settings/users", [("login", "real@alpha.test")])
             #expect(made.status == .created)
             #expect(try await harness.user("real@alpha.test") != nil)
+        }
+    }
+
+    @Test func sessionCookiesAreHttpOnlyLaxAndSecureBehindHTTPS() async throws {
+        try await PanelHarness.with { _, client in
+            let browser = Browser(client)
+            let plain = try await browser.logIn("admin@alpha.test", PanelHarness.adminPassword)
+            let cookie = try #require(plain.headers[values: .setCookie].first { $0.hasPrefix("herald_session=") })
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Secure"))
+            let proxied = Browser(client)
+            proxied.headers[HTTPField.Name("X-Forwarded-Proto")!] = "https"
+            let secure = try await proxied.logIn("admin@alpha.test", PanelHarness.adminPassword)
+            #expect(secure.headers[values: .setCookie].first { $0.hasPrefix("herald_session=") }?.contains("; Secure") == true)
         }
     }
 

@@ -21,8 +21,11 @@ struct LoginController {
         router.post("/language", use: switchLanguage)
     }
 
-    func cookie(_ name: String, _ value: String, maxAge: Int? = nil) -> Cookie {
-        Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax)
+    /// A cookie of the panel: HttpOnly, SameSite=Lax, and Secure when `control.cookies.secure` is
+    /// on or the request came over HTTPS through a proxy (`X-Forwarded-Proto: https`).
+    func cookie(_ name: String, _ value: String, maxAge: Int? = nil, for request: Request) -> Cookie {
+        let https = request.headers.first(where: { $0.name.canonicalName == "x-forwarded-proto" })?.value.lowercased() == "https"
+        return Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: secureCookies || https, httpOnly: true, sameSite: .lax)
     }
 
     @Sendable func loginPage(_ request: Request, context: PanelRequestContext) async throws -> Response {
@@ -37,7 +40,7 @@ struct LoginController {
         let token = existing.count == 32 && existing.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) ? existing : SecretToken.generate(bytes: 24)
         var response = renderer.page("login", title: "login.title", values: ["csrf": token, "next": next, "error": error ?? "", "login": login],
                                      context: context, status: status)
-        response.setCookie(cookie(AuthenticationMiddleware.loginCSRFCookie, token))
+        response.setCookie(cookie(AuthenticationMiddleware.loginCSRFCookie, token, for: request))
         return response
     }
 
@@ -61,7 +64,7 @@ struct LoginController {
             case .needsSecondFactor: "/login/totp"
             }
             var response = Response.redirect(to: target, type: .normal)
-            response.setCookie(cookie(AuthenticationMiddleware.sessionCookie, secret))
+            response.setCookie(cookie(AuthenticationMiddleware.sessionCookie, secret, for: request))
             return response
         case .invalidCredentials:
             return loginForm(request, context: context, next: next, error: catalog.text("login.invalid"), login: login, status: .unauthorized)
@@ -92,7 +95,7 @@ struct LoginController {
     @Sendable func logOut(_ request: Request, context: PanelRequestContext) async throws -> Response {
         try await authenticator.logOut(try context.requireIdentity())
         var response = Response.redirect(to: "/login", type: .normal)
-        response.setCookie(cookie(AuthenticationMiddleware.sessionCookie, "", maxAge: 0))
+        response.setCookie(cookie(AuthenticationMiddleware.sessionCookie, "", maxAge: 0, for: request))
         return response
     }
 
@@ -102,7 +105,7 @@ struct LoginController {
         try await administration.audit.record(identity.actor, "logout.everywhere", kind: "user", id: identity.user._id, name: identity.user.login,
                                               changes: [.init(field: "sessions", before: String(ended), after: "0")])
         var response = Response.redirect(to: "/login", type: .normal)
-        response.setCookie(cookie(AuthenticationMiddleware.sessionCookie, "", maxAge: 0))
+        response.setCookie(cookie(AuthenticationMiddleware.sessionCookie, "", maxAge: 0, for: request))
         return response
     }
 
@@ -145,7 +148,7 @@ struct LoginController {
             try await administration.setOwnLanguage(language, by: identity)
         }
         var response = Response.redirect(to: Self.safeNext(form["next"]), type: .normal)
-        response.setCookie(cookie(AuthenticationMiddleware.languageCookie, language, maxAge: 365 * 86400))
+        response.setCookie(cookie(AuthenticationMiddleware.languageCookie, language, maxAge: 365 * 86400, for: request))
         return response
     }
 }
