@@ -111,7 +111,7 @@ let package = Package(
         .target(
             name: "ControlPanel",
             dependencies: [
-                "ServiceSupport", "Security", "LDAP", "Mongo",
+                "ServiceSupport", "Security", "LDAP", "Mongo", "CustomerData",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import CustomerData
 import Mongo
 import Security
 import ServiceLifecycle
@@ -13,13 +14,16 @@ public struct ControlPanel: Sendable {
     public let administration: AccessAdministration
     public let audit: AuditLog
     public let renderer: PanelRenderer
+    public let customers: CustomerDataService
     public let settings: Settings
     let logger: Logger
 
     /// `control.*` configuration (docs/configuration.md).
     public struct Settings: Sendable {
-        /// `control.database`: the settings store's database.
+        /// `mongo.settings.database`: the settings store's database.
         public var database: String = "herald"
+        /// `mongo.customers.database`: the customer-data store's database.
+        public var customersDatabase: String = "herald"
         /// `control.bcrypt.cost`.
         public var bcryptCost: Int = 12
         /// `control.session.max.hours`: longest a session lives.
@@ -38,7 +42,7 @@ public struct ControlPanel: Sendable {
     /// Where the templates, catalogs, static files and the OpenAPI document are.
     public static var resources: URL { Bundle.module.bundleURL.appendingPathComponent("Resources") }
 
-    public init(settingsClient: MongoClient, settings: Settings, logger: Logger) async throws {
+    public init(settingsClient: MongoClient, customersClient: MongoClient, settings: Settings, logger: Logger) async throws {
         guard (4...31).contains(settings.bcryptCost) else {
             throw ConfigurationError(key: "control.bcrypt.cost", message: "\(settings.bcryptCost) is out of range; use 4 to 31 (12 is the default)")
         }
@@ -48,6 +52,8 @@ public struct ControlPanel: Sendable {
         authenticator = Authenticator(store: store, hasher: hasher, audit: audit, sessionMaximumAge: Double(settings.sessionMaximumHours) * 3600, logger: logger)
         administration = AccessAdministration(store: store, hasher: hasher, audit: audit, authenticator: authenticator)
         renderer = try await PanelRenderer(resources: Self.resources)
+        customers = CustomerDataService(settings: settingsClient.database(settings.database), customers: customersClient.database(settings.customersDatabase),
+                                        audit: audit)
         self.settings = settings
         self.logger = logger
     }
@@ -55,7 +61,8 @@ public struct ControlPanel: Sendable {
     public static func settings(from context: ServiceContext) throws -> Settings {
         var settings = Settings()
         let config = context.config
-        settings.database = config.string(forKey: "control.database", default: settings.database)
+        settings.database = context.configuration.settingsDatabase
+        settings.customersDatabase = context.configuration.customersDatabase
         settings.bcryptCost = config.int(forKey: "control.bcrypt.cost", default: settings.bcryptCost)
         settings.sessionMaximumHours = config.int(forKey: "control.session.max.hours", default: settings.sessionMaximumHours)
         settings.secureCookies = config.bool(forKey: "control.cookies.secure", default: settings.secureCookies)
@@ -89,6 +96,8 @@ public struct ControlPanel: Sendable {
         SettingsController(administration: administration, renderer: renderer).addRoutes(to: router)
         TokensController(administration: administration, renderer: renderer).addRoutes(to: router)
         AuditController(audit: audit, renderer: renderer).addRoutes(to: router)
+        DatabasesController(customers: customers, renderer: renderer).addRoutes(to: router)
+        ProfilesController(customers: customers, renderer: renderer).addRoutes(to: router)
         let document = (try? Data(contentsOf: resources.appendingPathComponent("openapi.json"))) ?? Data("{}".utf8)
         APIDocsController(document: document, renderer: renderer).addRoutes(to: router)
     }
@@ -131,6 +140,7 @@ public struct ControlPanel: Sendable {
     /// administrator, whose one-time password goes to the log.
     public func bootstrap() async throws {
         try await store.prepare()
+        try await customers.prepare()
         if !settings.resetPasswordLogin.isEmpty { try await resetPassword(of: settings.resetPasswordLogin) }
         guard try await store.users.countDocuments() == 0 else { return }
         do {

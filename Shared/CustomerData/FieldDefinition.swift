@@ -31,6 +31,21 @@ public struct FieldDefinition: Codable, Sendable, Equatable {
         self.columns = columns
     }
 
+    private enum CodingKeys: String, CodingKey { case key, title, type, required, unique, indexed, options, columns }
+
+    /// Flags and lists may be left out (false, empty), so an API client sends only what it means.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        key = try c.decodeIfPresent(String.self, forKey: .key) ?? ""
+        title = try c.decodeIfPresent(String.self, forKey: .title) ?? key
+        type = try c.decode(FieldType.self, forKey: .type)
+        required = try c.decodeIfPresent(Bool.self, forKey: .required) ?? false
+        unique = try c.decodeIfPresent(Bool.self, forKey: .unique) ?? false
+        indexed = try c.decodeIfPresent(Bool.self, forKey: .indexed) ?? false
+        options = try c.decodeIfPresent([String].self, forKey: .options) ?? []
+        columns = try c.decodeIfPresent([FieldDefinition].self, forKey: .columns) ?? []
+    }
+
     /// What is wrong with the definition, as (field, message); `path` prefixes nested columns.
     public func problems(path: String = "") -> [(field: String, message: String)] {
         var found: [(String, String)] = []

@@ -17,6 +17,10 @@ public struct HeraldConfiguration: Sendable {
     public var settingsMongoURI: String
     /// `mongo.customers.uri`: the customer-data store.
     public var customersMongoURI: String
+    /// `mongo.settings.database`: the database in the settings store.
+    public var settingsDatabase: String
+    /// `mongo.customers.database`: the database in the customer-data store.
+    public var customersDatabase: String
     /// `mongo.threads`: threads per store for blocking driver calls.
     public var mongoThreads: Int
     /// `amqp.url` (secret): the broker.
@@ -67,6 +71,13 @@ public struct HeraldConfiguration: Sendable {
         httpPort = try Self.port(reader, "http.port", default: service.defaultHTTPPort)
         settingsMongoURI = reader.string(forKey: "mongo.settings.uri", default: "mongodb://127.0.0.1:27051")
         customersMongoURI = reader.string(forKey: "mongo.customers.uri", default: "mongodb://127.0.0.1:27052")
+        settingsDatabase = reader.string(forKey: "mongo.settings.database", default: "herald")
+        customersDatabase = reader.string(forKey: "mongo.customers.database", default: "herald")
+        for (key, name) in [("mongo.settings.database", settingsDatabase), ("mongo.customers.database", customersDatabase)] {
+            guard (1...63).contains(name.utf8.count), !name.contains(where: { "/\\. \"$".contains($0) }) else {
+                throw ConfigurationError(key: key, message: "'\(name)' is not a database name; use 1–63 characters without / \\ . space \" $")
+            }
+        }
         mongoThreads = reader.int(forKey: "mongo.threads", default: 8)
         guard (1...256).contains(mongoThreads) else {
             throw ConfigurationError(key: "mongo.threads", message: "\(mongoThreads) is out of range; use 1 to 256")

@@ -41,7 +41,7 @@ class Panel:
             "HERALD_MONGO_SETTINGS_URI": os.environ.get("HERALD_TEST_MONGO_SETTINGS_URI", "mongodb://127.0.0.1:27051"),
             "HERALD_MONGO_CUSTOMERS_URI": os.environ.get("HERALD_TEST_MONGO_CUSTOMERS_URI", "mongodb://127.0.0.1:27052"),
             "HERALD_AMQP_URL": os.environ.get("HERALD_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672"),
-            "HERALD_CONTROL_DATABASE": "t_browser_" + uuid.uuid4().hex[:8],
+            "HERALD_MONGO_SETTINGS_DATABASE": "t_browser_" + uuid.uuid4().hex[:8],
             "HERALD_CONTROL_BCRYPT_COST": "4",
         })
         self.log = open(self.log_path, "w")

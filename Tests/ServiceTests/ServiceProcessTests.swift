@@ -32,7 +32,7 @@ struct ServiceProcessTests {
                 "HERALD_MONGO_CUSTOMERS_URI": TestEnvironment.customersMongoURI,
                 "HERALD_AMQP_URL": TestEnvironment.amqpURL,
                 // control's own settings database, fresh per launch, and a fast password hash.
-                "HERALD_CONTROL_DATABASE": TestEnvironment.uniqueName("control"),
+                "HERALD_MONGO_SETTINGS_DATABASE": TestEnvironment.uniqueName("control"),
                 "HERALD_CONTROL_BCRYPT_COST": "4",
             ].merging(environment) { $1 }
         )
@@ -157,7 +157,7 @@ struct ServiceProcessTests {
     /// The runbook's way back in: a restart with `control.reset.password` logs a new one-time password.
     @Test func controlResetsALostAdministratorPassword() async throws {
         let database = TestEnvironment.uniqueName("control")
-        let first = try Self.launch("control", port: FreePort.next(), environment: ["HERALD_CONTROL_DATABASE": database])
+        let first = try Self.launch("control", port: FreePort.next(), environment: ["HERALD_MONGO_SETTINGS_DATABASE": database])
         var original: Substring?
         for _ in 0..<200 where original == nil {
             original = first.output.firstMatch(of: /one_time_password=(\S+)/)?.1
@@ -169,7 +169,7 @@ struct ServiceProcessTests {
 
         let port = FreePort.next()
         let reset = try Self.launch("control", port: port, arguments: ["--control-reset-password", "ADMIN"],
-                                    environment: ["HERALD_CONTROL_DATABASE": database])
+                                    environment: ["HERALD_MONGO_SETTINGS_DATABASE": database])
         var line: Substring?
         for _ in 0..<200 where line == nil {
             if reset.output.contains("control.reset.password: new one-time password") {

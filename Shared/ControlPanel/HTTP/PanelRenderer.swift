@@ -17,6 +17,7 @@ public struct PanelRenderer: Sendable {
     /// The navigation: (section, path, permission needed).
     static let navigation: [(String, String, Permission?)] = [
         ("dashboard", "/", nil),
+        ("databases", "/databases", Permission(.profiles, .view)),
         ("users", "/settings/users", Permission(.users, .view)),
         ("groups", "/settings/groups", Permission(.users, .view)),
         ("roles", "/settings/roles", Permission(.users, .view)),

@@ -21,11 +21,14 @@ struct PanelHarness: @unchecked Sendable {
 
     static func with(_ body: @escaping @Sendable (PanelHarness, any TestClientProtocol) async throws -> Void) async throws {
         let client = try MongoClient(uri: TestEnvironment.settingsMongoURI, applicationName: "herald-tests", logger: TestEnvironment.logger("mongo"))
+        let customers = try MongoClient(uri: TestEnvironment.customersMongoURI, applicationName: "herald-tests", logger: TestEnvironment.logger("mongo"))
         var settings = ControlPanel.Settings()
         settings.database = TestEnvironment.uniqueName("panel")
+        settings.customersDatabase = TestEnvironment.uniqueName("customers")
         settings.bcryptCost = 4
-        let panel = try await ControlPanel(settingsClient: client, settings: settings, logger: TestEnvironment.logger("control"))
+        let panel = try await ControlPanel(settingsClient: client, customersClient: customers, settings: settings, logger: TestEnvironment.logger("control"))
         try await panel.store.prepare()
+        try await panel.customers.prepare()
         let (account, admin, _) = try await panel.administration.createAccount(name: "Alpha", adminLogin: "admin@alpha.test", platformAdmin: true, by: nil)
         try await Self.setPassword(adminPassword, for: admin, in: panel)
         let router = Router(context: PanelRequestContext.self)
