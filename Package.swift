@@ -95,6 +95,15 @@ let package = Package(
         ),
         .target(name: "CustomerData", dependencies: ["BSON", "Mongo"], path: "Shared/CustomerData"),
         .target(
+            name: "DataJobs",
+            dependencies: [
+                "CustomerData", "Imports", "Mongo", "AMQP", "Contracts",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/DataJobs"
+        ),
+        .target(
             name: "Security",
             dependencies: [
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -111,7 +120,7 @@ let package = Package(
         .target(
             name: "ControlPanel",
             dependencies: [
-                "ServiceSupport", "Security", "LDAP", "Mongo", "CustomerData",
+                "ServiceSupport", "Security", "LDAP", "Mongo", "CustomerData", "DataJobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
@@ -127,7 +136,7 @@ let package = Package(
         // MARK: Services
         .executableTarget(name: "Control", dependencies: ["ServiceSupport", "ControlPanel"], path: "Services/control"),
         .executableTarget(name: "Tracker", dependencies: ["ServiceSupport"], path: "Services/tracker"),
-        .executableTarget(name: "JobServer", dependencies: ["ServiceSupport"], path: "Services/job-server"),
+        .executableTarget(name: "JobServer", dependencies: ["ServiceSupport", "DataJobs"], path: "Services/job-server"),
         .executableTarget(name: "MTASender", dependencies: ["ServiceSupport"], path: "Services/mta-sender"),
         .executableTarget(name: "BounceFBLReader", dependencies: ["ServiceSupport"], path: "Services/bounce-fbl-reader"),
 
@@ -153,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "ControlPanelTests",
             dependencies: [
-                "ControlPanel", "HeraldTesting",
+                "ControlPanel", "HeraldTesting", "DataJobs", "AMQP", "Contracts",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import AMQP
 import CustomerData
 import Mongo
 import Security
@@ -15,6 +16,7 @@ public struct ControlPanel: Sendable {
     public let audit: AuditLog
     public let renderer: PanelRenderer
     public let customers: CustomerDataService
+    public let imports: ImportService
     public let settings: Settings
     let logger: Logger
 
@@ -35,6 +37,8 @@ public struct ControlPanel: Sendable {
         /// `control.reset.password`: at start, give this local user a new one-time password (logged),
         /// unlock them and end their sessions: the runbook's way back in for a locked-out administrator.
         public var resetPasswordLogin: String = ""
+        /// `control.import.max.megabytes`: the largest file an import accepts.
+        public var importMaximumMegabytes: Int = 1024
 
         public init() {}
     }
@@ -42,7 +46,7 @@ public struct ControlPanel: Sendable {
     /// Where the templates, catalogs, static files and the OpenAPI document are.
     public static var resources: URL { Bundle.module.bundleURL.appendingPathComponent("Resources") }
 
-    public init(settingsClient: MongoClient, customersClient: MongoClient, settings: Settings, logger: Logger) async throws {
+    public init(settingsClient: MongoClient, customersClient: MongoClient, amqp: AMQPConnection?, settings: Settings, logger: Logger) async throws {
         guard (4...31).contains(settings.bcryptCost) else {
             throw ConfigurationError(key: "control.bcrypt.cost", message: "\(settings.bcryptCost) is out of range; use 4 to 31 (12 is the default)")
         }
@@ -54,6 +58,8 @@ public struct ControlPanel: Sendable {
         renderer = try await PanelRenderer(resources: Self.resources)
         customers = CustomerDataService(settings: settingsClient.database(settings.database), customers: customersClient.database(settings.customersDatabase),
                                         audit: audit)
+        imports = ImportService(settings: settingsClient.database(settings.database), customers: customers, amqp: amqp, audit: audit,
+                                maximumSize: Int64(settings.importMaximumMegabytes) << 20)
         self.settings = settings
         self.logger = logger
     }
@@ -68,6 +74,10 @@ public struct ControlPanel: Sendable {
         settings.secureCookies = config.bool(forKey: "control.cookies.secure", default: settings.secureCookies)
         settings.auditSweepInterval = config.int(forKey: "control.audit.sweep.interval", default: settings.auditSweepInterval)
         settings.resetPasswordLogin = config.string(forKey: "control.reset.password", default: "").lowercased()
+        settings.importMaximumMegabytes = config.int(forKey: "control.import.max.megabytes", default: settings.importMaximumMegabytes)
+        guard (1...65536).contains(settings.importMaximumMegabytes) else {
+            throw ConfigurationError(key: "control.import.max.megabytes", message: "use 1 to 65536")
+        }
         guard settings.auditSweepInterval >= 60 else {
             throw ConfigurationError(key: "control.audit.sweep.interval", message: "use at least 60 seconds")
         }
@@ -98,6 +108,7 @@ public struct ControlPanel: Sendable {
         AuditController(audit: audit, renderer: renderer).addRoutes(to: router)
         DatabasesController(customers: customers, renderer: renderer).addRoutes(to: router)
         ProfilesController(customers: customers, renderer: renderer).addRoutes(to: router)
+        ImportsController(imports: imports, customers: customers, renderer: renderer).addRoutes(to: router)
         let document = (try? Data(contentsOf: resources.appendingPathComponent("openapi.json"))) ?? Data("{}".utf8)
         APIDocsController(document: document, renderer: renderer).addRoutes(to: router)
     }
@@ -141,6 +152,7 @@ public struct ControlPanel: Sendable {
     public func bootstrap() async throws {
         try await store.prepare()
         try await customers.prepare()
+        try await imports.jobs.prepare()
         if !settings.resetPasswordLogin.isEmpty { try await resetPassword(of: settings.resetPasswordLogin) }
         guard try await store.users.countDocuments() == 0 else { return }
         do {

@@ -1,4 +1,6 @@
 import ControlPanel
+import CustomerData
+import Security
 import Foundation
 import HeraldTesting
 import Testing
@@ -32,8 +34,17 @@ import Testing
         for case let path as String in enumerator where path.hasSuffix(".swift") {
             let text = try String(contentsOf: sources.appendingPathComponent(path), encoding: .utf8)
             for match in text.matches(of: /(?:InvalidInput\("[A-Za-z]+", |AccessDenied\()"([a-z_]+)"[,)]/) { used.insert("errors." + String(match.1)) }
-            for match in text.matches(of: /text\("([a-z_]+\.[a-z_]+)"/) { used.insert(String(match.1)) }
+            for match in text.matches(of: /text\("([a-z_]+\.[a-z_]+)"[,)]/) { used.insert(String(match.1)) }
         }
+        // Keys made from a value: every value has its string.
+        used.formUnion(ProfileWriter.Mode.allCases.map { "imports.mode_" + $0.rawValue })
+        used.formUnion(["uploaded", "queued", "running", "succeeded", "failed", "cancelled"].map { "imports.state_" + $0 })
+        used.formUnion(FieldType.allCases.map { "field_types." + $0.rawValue })
+        used.formUnion(Subscription.Channel.allCases.map { "channels." + $0.rawValue })
+        used.formUnion(Subscription.Status.allCases.map { "subscription_status." + $0.rawValue })
+        used.formUnion(ProfileRelation.standardKinds.map { "relation_kinds." + $0 })
+        used.formUnion(Permission.Resource.allCases.map { "resources." + $0.rawValue })
+        used.formUnion(Permission.Action.allCases.map { "actions." + $0.rawValue })
         for violation in ["too_short", "missing_lowercase", "missing_uppercase", "missing_digit", "missing_symbol", "contains_login", "recently_used"] {
             used.insert("errors.password_" + violation)
         }

@@ -31,14 +31,14 @@ final class Browser: @unchecked Sendable {
     }
 
     func request(_ method: HTTPRequest.Method, _ path: String, body: String? = nil, contentType: String = "application/x-www-form-urlencoded",
-                 extra: HTTPFields = [:]) async throws -> Page
+                 extra: HTTPFields = [:], bytes: [UInt8]? = nil) async throws -> Page
     {
         var fields = HTTPFields()
         for (name, value) in headers { fields[name] = value }
         if !cookies.isEmpty { fields[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
         if body != nil { fields[.contentType] = contentType }
         fields.append(contentsOf: extra)
-        let response = try await client.execute(uri: path, method: method, headers: fields, body: body.map { ByteBuffer(string: $0) })
+        let response = try await client.execute(uri: path, method: method, headers: fields, body: bytes.map { ByteBuffer(bytes: $0) } ?? body.map { ByteBuffer(string: $0) })
         for field in response.headers where field.name == .setCookie {
             let pair = field.value.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
             let name = String(pair[0]), value = pair.count > 1 ? String(pair[1]) : ""

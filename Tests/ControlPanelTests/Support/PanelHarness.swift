@@ -1,4 +1,7 @@
+import AMQP
 import ControlPanel
+import Contracts
+import DataJobs
 import Foundation
 import HeraldTesting
 import Hummingbird
@@ -19,14 +22,26 @@ struct PanelHarness: @unchecked Sendable {
     let admin: User
     static let adminPassword = "Admin-Passw0rd"
 
-    static func with(_ body: @escaping @Sendable (PanelHarness, any TestClientProtocol) async throws -> Void) async throws {
+    /// With `imports`, the panel publishes import requests to the real broker, and an import
+    /// worker (job-server's, in-process) takes them from a queue of this test's own.
+    static func with(imports: Bool = false, _ body: @escaping @Sendable (PanelHarness, any TestClientProtocol) async throws -> Void) async throws {
+        var amqp: AMQPConnection?
+        let queue = TestEnvironment.uniqueName("imports")
+        if imports {
+            let connection = AMQPConnection(configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL, connectionName: "panel-tests"),
+                                            logger: TestEnvironment.logger("amqp"))
+            try await connection.waitUntilConnected()
+            try await connection.declare(AMQPTopology(exchanges: [.init(BusExchange.jobs, kind: .direct)], queues: [.init(queue, durable: false, autoDelete: true)],
+                                                      bindings: [.init(queue: queue, exchange: BusExchange.jobs, routingKey: "import")]))
+            amqp = connection
+        }
         let client = try MongoClient(uri: TestEnvironment.settingsMongoURI, applicationName: "herald-tests", logger: TestEnvironment.logger("mongo"))
         let customers = try MongoClient(uri: TestEnvironment.customersMongoURI, applicationName: "herald-tests", logger: TestEnvironment.logger("mongo"))
         var settings = ControlPanel.Settings()
         settings.database = TestEnvironment.uniqueName("panel")
         settings.customersDatabase = TestEnvironment.uniqueName("customers")
         settings.bcryptCost = 4
-        let panel = try await ControlPanel(settingsClient: client, customersClient: customers, settings: settings, logger: TestEnvironment.logger("control"))
+        let panel = try await ControlPanel(settingsClient: client, customersClient: customers, amqp: amqp, settings: settings, logger: TestEnvironment.logger("control"))
         try await panel.store.prepare()
         try await panel.customers.prepare()
         let (account, admin, _) = try await panel.administration.createAccount(name: "Alpha", adminLogin: "admin@alpha.test", platformAdmin: true, by: nil)
@@ -34,10 +49,36 @@ struct PanelHarness: @unchecked Sendable {
         let router = Router(context: PanelRequestContext.self)
         panel.addRoutes(to: router)
         let harness = PanelHarness(client: client, panel: panel, router: router, account: account, admin: admin)
-        let app = Application(router: router)
-        try await app.test(.router) { client in
-            try await body(harness, client)
+        let worker = amqp.map { amqp in
+            Task {
+                let runner = ImportRunner(jobs: panel.imports.jobs, databases: panel.customers.databases, writer: panel.customers.writer,
+                                          logger: TestEnvironment.logger("imports"))
+                try await ImportJobConsumer(amqp: amqp, queue: queue, runner: runner, logger: TestEnvironment.logger("imports")).run()
+            }
         }
+        let app = Application(router: router)
+        do {
+            try await app.test(.router) { client in
+                try await body(harness, client)
+            }
+        } catch {
+            worker?.cancel()
+            await amqp?.close()
+            throw error
+        }
+        worker?.cancel()
+        await amqp?.close()
+    }
+
+    /// Waits until an import has ended (the worker runs it), up to `timeout`.
+    func waitForImport(_ id: String, timeout: Duration = .seconds(60)) async throws -> ImportJob {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while clock.now < deadline {
+            if let job = try await panel.imports.jobs.jobs.findOne(["_id": .string(id)]), job.state.isFinished { return job }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestServerError(message: "import \(id) did not end within \(timeout)")
     }
 
     /// Sets a password directly in the store, as if the user had chosen it.

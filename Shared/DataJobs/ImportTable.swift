@@ -1,0 +1,108 @@
+import Foundation
+import Imports
+
+/// The rows of an uploaded file, whatever its format: CSV and TXT are read as they stream in,
+/// spreadsheets from a temporary copy. A file that is not what it claims is refused before any
+/// row is read, with a message that says what it is.
+public enum ImportTable {
+    public struct Batch: Sendable {
+        public var rows: [DelimitedTextReader.Row]
+        public var problems: [DelimitedTextReader.Problem]
+    }
+
+    public struct Preview: Sendable {
+        public var header: [String]
+        public var rows: [[String]]
+        public var problems: [String]
+        /// For CSV/TXT: what was detected.
+        public var delimiter: String?
+        public var encoding: String?
+    }
+
+    /// A file that cannot be imported as the format it was given.
+    public struct WrongFile: Error, Sendable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// Refuses what is plainly not text before a CSV/TXT import reads it.
+    static func checkText(_ sample: [UInt8], fileName: String) throws(WrongFile) {
+        if sample.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+            throw WrongFile(message: "\(fileName) is a ZIP archive (an XLSX workbook?), not delimited text; choose the XLSX format or save it as CSV")
+        }
+        if sample.starts(with: [0xD0, 0xCF, 0x11, 0xE0]) {
+            throw WrongFile(message: "\(fileName) is an Excel 97–2003 workbook, not delimited text; choose the XLS format or save it as CSV")
+        }
+        let head = sample.prefix(65536)
+        let control = head.filter { $0 < 0x09 || ($0 > 0x0D && $0 < 0x20) }.count
+        if head.contains(0) || (head.count > 0 && control * 100 > head.count) {
+            throw WrongFile(message: "\(fileName) is binary data, not delimited text; export it as CSV (UTF-8 or Windows-1251) and upload that")
+        }
+    }
+
+    /// All rows, in batches of about `size`.
+    public static func batches(of job: ImportJob, in store: JobStore, size: Int = 1000) -> AsyncThrowingStream<Batch, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    switch job.format {
+                    case .csv, .txt:
+                        var reader = DelimitedTextReader(delimiter: job.format == .txt ? "\t" : nil)
+                        var pending = Batch(rows: [], problems: [])
+                        var first = true
+                        for try await chunk in store.file(of: job) {
+                            if first {
+                                try checkText(chunk, fileName: job.fileName)
+                                first = false
+                            }
+                            let (rows, problems) = reader.feed(chunk)
+                            pending.rows += rows
+                            pending.problems += problems
+                            if pending.rows.count >= size {
+                                continuation.yield(pending)
+                                pending = Batch(rows: [], problems: [])
+                            }
+                        }
+                        let (rows, problems) = reader.finish()
+                        pending.rows += rows
+                        pending.problems += problems
+                        if !pending.rows.isEmpty || !pending.problems.isEmpty { continuation.yield(pending) }
+                    case .xls, .xlsx:
+                        let url = try await store.temporaryCopy(of: job)
+                        defer { try? FileManager.default.removeItem(at: url) }
+                        let rows: [DelimitedTextReader.Row]
+                        if job.format == .xls {
+                            let workbook = try XLSWorkbook(path: url.path)
+                            defer { workbook.close() }
+                            rows = try workbook.rows()
+                        } else {
+                            rows = try XLSXWorkbook(path: url.path).rows()
+                        }
+                        for start in stride(from: 0, to: rows.count, by: size) {
+                            continuation.yield(Batch(rows: Array(rows[start..<min(start + size, rows.count)]), problems: []))
+                        }
+                    }
+                    continuation.finish()
+                } catch let error as ImportFileError {
+                    continuation.finish(throwing: WrongFile(message: "\(job.fileName): \(error.message)"))
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// The header and the first rows, for the mapping page.
+    public static func preview(of job: ImportJob, in store: JobStore, rows count: Int = 10) async throws -> Preview {
+        var rows: [[String]] = [], problems: [String] = []
+        for try await batch in batches(of: job, in: store, size: count + 1) {
+            rows += batch.rows.map(\.fields)
+            problems += batch.problems.map(\.description)
+            if rows.count > count { break }
+        }
+        let header = job.hasHeader ? (rows.first ?? []) : (0..<(rows.map(\.count).max() ?? 0)).map { "column \($0 + 1)" }
+        let body = Array((job.hasHeader ? rows.dropFirst() : rows[...]).prefix(count))
+        return Preview(header: header, rows: body, problems: problems, delimiter: nil, encoding: nil)
+    }
+}
