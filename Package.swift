@@ -99,6 +99,7 @@ let package = Package(
             dependencies: [
                 "CustomerData", "Imports", "Mongo", "AMQP", "Contracts",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Shared/DataJobs"
@@ -123,6 +124,7 @@ let package = Package(
                 "ServiceSupport", "Security", "LDAP", "Mongo", "CustomerData", "DataJobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Shared/ControlPanel",
             resources: [.copy("Resources")]

@@ -63,6 +63,10 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
         AsyncIterator(batches: stream.makeAsyncIterator())
     }
 
+    /// The deliveries in the batches they arrived in from the socket, for consumers that write in
+    /// batches. Use either this or the element-by-element iteration, not both.
+    public var batches: AsyncThrowingStream<[AMQPDelivery], any Error> { stream }
+
     /// Stops deliveries (basic.cancel); unacknowledged ones go back to the queue when the channel closes.
     public func cancel() {
         loop.enqueue(.cancel(tag))

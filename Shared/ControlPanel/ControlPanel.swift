@@ -17,6 +17,7 @@ public struct ControlPanel: Sendable {
     public let renderer: PanelRenderer
     public let customers: CustomerDataService
     public let imports: ImportService
+    let amqp: AMQPConnection?
     public let settings: Settings
     let logger: Logger
 
@@ -58,6 +59,7 @@ public struct ControlPanel: Sendable {
         renderer = try await PanelRenderer(resources: Self.resources)
         customers = CustomerDataService(settings: settingsClient.database(settings.database), customers: customersClient.database(settings.customersDatabase),
                                         audit: audit)
+        self.amqp = amqp
         imports = ImportService(settings: settingsClient.database(settings.database), customers: customers, amqp: amqp, audit: audit,
                                 maximumSize: Int64(settings.importMaximumMegabytes) << 20)
         self.settings = settings
@@ -109,6 +111,7 @@ public struct ControlPanel: Sendable {
         DatabasesController(customers: customers, renderer: renderer).addRoutes(to: router)
         ProfilesController(customers: customers, renderer: renderer).addRoutes(to: router)
         ImportsController(imports: imports, customers: customers, renderer: renderer).addRoutes(to: router)
+        EventsController(customers: customers, amqp: amqp).addRoutes(to: router)
         let document = (try? Data(contentsOf: resources.appendingPathComponent("openapi.json"))) ?? Data("{}".utf8)
         APIDocsController(document: document, renderer: renderer).addRoutes(to: router)
     }

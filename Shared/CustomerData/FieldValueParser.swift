@@ -198,6 +198,9 @@ public enum FieldValueParser {
         return String(format: "%04d-%02d-%02d", year, month, day)
     }
 
+    /// A date and time as the date-time field type accepts it (ISO 8601; no zone means UTC).
+    public static func parseDateTimePublic(_ text: String) -> Date? { parseDateTime(text) }
+
     static func parseDateTime(_ text: String) -> Date? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let withFraction = ISO8601DateFormatter()

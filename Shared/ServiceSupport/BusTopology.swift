@@ -24,6 +24,11 @@ public enum BusTopology {
         workQueue("delivery.email.transactional", exchange: BusExchange.delivery, routingKey: BusRoutingKey.transactionalEmail)
     }
 
+    /// Activity from the events API, written to profiles by job-server in batches.
+    public static var activityQueue: AMQPTopology {
+        workQueue("events.activity", exchange: BusExchange.events, routingKey: "activity.#")
+    }
+
     /// A durable queue bound to `exchange`, with its dead-letter queue.
     public static func workQueue(_ name: String, exchange: String, routingKey: String) -> AMQPTopology {
         AMQPTopology(

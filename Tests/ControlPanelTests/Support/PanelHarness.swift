@@ -22,8 +22,8 @@ struct PanelHarness: @unchecked Sendable {
     let admin: User
     static let adminPassword = "Admin-Passw0rd"
 
-    /// With `imports`, the panel publishes import requests to the real broker, and an import
-    /// worker (job-server's, in-process) takes them from a queue of this test's own.
+    /// With `imports`, the panel publishes import requests and activity to the real broker, and
+    /// job-server's import worker and activity writer (in-process) take them from queues of this test's own.
     static func with(imports: Bool = false, _ body: @escaping @Sendable (PanelHarness, any TestClientProtocol) async throws -> Void) async throws {
         var amqp: AMQPConnection?
         let queue = TestEnvironment.uniqueName("imports")
@@ -31,8 +31,11 @@ struct PanelHarness: @unchecked Sendable {
             let connection = AMQPConnection(configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL, connectionName: "panel-tests"),
                                             logger: TestEnvironment.logger("amqp"))
             try await connection.waitUntilConnected()
-            try await connection.declare(AMQPTopology(exchanges: [.init(BusExchange.jobs, kind: .direct)], queues: [.init(queue, durable: false, autoDelete: true)],
-                                                      bindings: [.init(queue: queue, exchange: BusExchange.jobs, routingKey: "import")]))
+            try await connection.declare(AMQPTopology(
+                exchanges: [.init(BusExchange.jobs, kind: .direct), .init(BusExchange.events, kind: .topic)],
+                queues: [.init(queue, durable: false, autoDelete: true), .init(queue + ".activity", durable: false, autoDelete: true)],
+                bindings: [.init(queue: queue, exchange: BusExchange.jobs, routingKey: "import"),
+                           .init(queue: queue + ".activity", exchange: BusExchange.events, routingKey: "activity.#")]))
             amqp = connection
         }
         let client = try MongoClient(uri: TestEnvironment.settingsMongoURI, applicationName: "herald-tests", logger: TestEnvironment.logger("mongo"))
@@ -53,7 +56,14 @@ struct PanelHarness: @unchecked Sendable {
             Task {
                 let runner = ImportRunner(jobs: panel.imports.jobs, databases: panel.customers.databases, writer: panel.customers.writer,
                                           logger: TestEnvironment.logger("imports"))
-                try await ImportJobConsumer(amqp: amqp, queue: queue, runner: runner, logger: TestEnvironment.logger("imports")).run()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await ImportJobConsumer(amqp: amqp, queue: queue, runner: runner, logger: TestEnvironment.logger("imports")).run() }
+                    group.addTask {
+                        try await ActivityWriter(amqp: amqp, queue: queue + ".activity", databases: panel.customers.databases, writer: panel.customers.writer,
+                                                 logger: TestEnvironment.logger("activity")).run()
+                    }
+                    try await group.waitForAll()
+                }
             }
         }
         let app = Application(router: router)

@@ -1,0 +1,137 @@
+import AMQP
+import BSON
+import Contracts
+import CustomerData
+import Foundation
+import Logging
+import Mongo
+import ServiceLifecycle
+import SwiftProtobuf
+
+/// job-server's activity writer: takes events-API activity from its queue in the batches the
+/// broker delivers them in, finds (or creates) each profile by its identifier with one query per
+/// identifier field, writes the batch's activity with one insert, and acknowledges the batch
+/// with one `multiple` ack. Never a round trip per event.
+public struct ActivityWriter: Service {
+    let amqp: AMQPConnection
+    let queue: String
+    let databases: MongoCollection<ProfileDatabase>
+    let writer: ProfileWriter
+    let logger: Logger
+
+    public init(amqp: AMQPConnection, queue: String = "events.activity", databases: MongoCollection<ProfileDatabase>, writer: ProfileWriter, logger: Logger) {
+        self.amqp = amqp
+        self.queue = queue
+        self.databases = databases
+        self.writer = writer
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await amqp.waitUntilConnected(timeout: .seconds(30))
+                    let consumer = try await amqp.consume(queue: queue, prefetch: 2000)
+                    for try await batch in consumer.batches where !batch.isEmpty {
+                        await handle(batch)
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.warning("activity writer stopped; starting again", metadata: ["queue": "\(queue)", "error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    func handle(_ batch: [AMQPDelivery]) async {
+        var events: [(AMQPDelivery, Herald_Events_V1_ActivityEvent)] = []
+        for delivery in batch {
+            do {
+                events.append((delivery, try Herald_Events_V1_ActivityEvent(serializedBytes: delivery.body)))
+            } catch {
+                logger.error("not an ActivityEvent; dead-lettering it", metadata: ["error": "\(error)"])
+                delivery.reject(requeue: false)
+            }
+        }
+        guard let last = events.last?.0 else { return }
+        do {
+            try await write(events.map(\.1))
+            // Batches are handled in delivery order: one `multiple` ack covers this one.
+            last.ack(multiple: true)
+        } catch {
+            logger.error("activity batch not written; it will be delivered again", metadata: ["events": "\(events.count)", "error": "\(error)"])
+            last.nack(requeue: true, multiple: true)
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Writes a batch: profiles found or created per database, then all activity in one insert.
+    public func write(_ events: [Herald_Events_V1_ActivityEvent]) async throws {
+        var activity: [ActivityEvent] = []
+        let groups = Dictionary(grouping: events) { "\($0.meta.accountID)\u{0}\($0.databaseID)" }
+        for (_, group) in groups {
+            guard let first = group.first,
+                  let database = try await databases.findOne(["_id": .string(first.databaseID), "accountId": .string(first.meta.accountID)])
+            else {
+                logger.warning("activity for a database that does not exist; dropped", metadata: ["events": "\(group.count)"])
+                continue
+            }
+            // Identifier → profile id, creating the profiles no one has yet.
+            var rows: [ProfileWriter.Row] = []
+            var keys: [String] = []
+            for event in group {
+                guard case .identifier(let identifier)? = event.profile else { continue }
+                let key = Self.key(identifier)
+                if !keys.contains(key) {
+                    keys.append(key)
+                    let value: BSONValue = identifier.value.isEmpty ? .int64(identifier.number) : .string(identifier.value)
+                    rows.append(.init(line: 0, values: [(identifier.field, value)]))
+                }
+            }
+            var resolved: [String: String] = [:]
+            if !rows.isEmpty {
+                for (key, outcome) in zip(keys, try await writer.write(rows, to: database, mode: .upsert, source: "events")) {
+                    if let id = outcome.profileId { resolved[key] = id } else { logger.warning("activity for a profile that cannot be made", metadata: ["outcome": "\(outcome)"]) }
+                }
+            }
+            for event in group {
+                let profileId: String?
+                switch event.profile {
+                case .profileID(let id)?: profileId = id
+                case .identifier(let identifier)?: profileId = resolved[Self.key(identifier)]
+                case nil: profileId = nil
+                }
+                guard let profileId else { continue }
+                activity.append(ActivityEvent(accountId: database.accountId, databaseId: database._id, profileId: profileId,
+                                              at: event.meta.occurredAt.date, kind: event.kind, source: event.source,
+                                              properties: Self.document(event.properties)))
+            }
+        }
+        try await writer.store.record(activity)
+    }
+
+    static func key(_ identifier: Herald_Events_V1_ActivityEvent.Identifier) -> String {
+        "\(identifier.field)\u{0}\(identifier.value)\u{0}\(identifier.number)"
+    }
+
+    static func document(_ properties: Google_Protobuf_Struct) -> BSONDocument {
+        var document = BSONDocument()
+        for (key, value) in properties.fields.sorted(by: { $0.key < $1.key }) { document.append(key, bson(value)) }
+        return document
+    }
+
+    static func bson(_ value: Google_Protobuf_Value) -> BSONValue {
+        switch value.kind {
+        case .numberValue(let number)?: number.rounded() == number && abs(number) < 9e15 ? .int64(Int64(number)) : .double(number)
+        case .stringValue(let text)?: .string(text)
+        case .boolValue(let flag)?: .bool(flag)
+        case .structValue(let object)?: .document(document(object))
+        case .listValue(let list)?: .array(list.values.map(bson))
+        case .nullValue?, nil: .null
+        }
+    }
+}
