@@ -40,6 +40,7 @@ let package = Package(
         .systemLibrary(name: "CMongoC", path: "Shared/CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
         .systemLibrary(name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
         .systemLibrary(name: "CLDAP", path: "Shared/CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
+        .systemLibrary(name: "CXLSXWriter", path: "Shared/CXLSXWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
         .systemLibrary(name: "CFreeXL", path: "Shared/CFreeXL", pkgConfig: "freexl", providers: [.apt(["libfreexl-dev"])]),
 
         // MARK: Libraries
@@ -97,7 +98,7 @@ let package = Package(
         .target(
             name: "DataJobs",
             dependencies: [
-                "CustomerData", "Imports", "Mongo", "AMQP", "Contracts",
+                "CustomerData", "Imports", "Mongo", "AMQP", "Contracts", "CXLSXWriter",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

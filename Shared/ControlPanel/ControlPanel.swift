@@ -17,6 +17,7 @@ public struct ControlPanel: Sendable {
     public let renderer: PanelRenderer
     public let customers: CustomerDataService
     public let imports: ImportService
+    public let exports: ExportService
     let amqp: AMQPConnection?
     public let settings: Settings
     let logger: Logger
@@ -62,6 +63,7 @@ public struct ControlPanel: Sendable {
         self.amqp = amqp
         imports = ImportService(settings: settingsClient.database(settings.database), customers: customers, amqp: amqp, audit: audit,
                                 maximumSize: Int64(settings.importMaximumMegabytes) << 20)
+        exports = ExportService(jobs: imports.jobs, customers: customers, amqp: amqp, audit: audit)
         self.settings = settings
         self.logger = logger
     }
@@ -112,6 +114,7 @@ public struct ControlPanel: Sendable {
         ProfilesController(customers: customers, renderer: renderer).addRoutes(to: router)
         ImportsController(imports: imports, customers: customers, renderer: renderer).addRoutes(to: router)
         EventsController(customers: customers, amqp: amqp).addRoutes(to: router)
+        ExportsController(exports: exports, customers: customers, renderer: renderer).addRoutes(to: router)
         let document = (try? Data(contentsOf: resources.appendingPathComponent("openapi.json"))) ?? Data("{}".utf8)
         APIDocsController(document: document, renderer: renderer).addRoutes(to: router)
     }

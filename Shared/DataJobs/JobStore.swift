@@ -8,6 +8,7 @@ public struct JobStore: Sendable {
     public let jobs: MongoCollection<ImportJob>
     public let chunks: MongoCollection<FileChunk>
     public let errors: MongoCollection<ImportRowError>
+    public let exports: MongoCollection<ExportJob>
 
     public static let chunkSize = 1 << 20
 
@@ -23,12 +24,14 @@ public struct JobStore: Sendable {
         jobs = database.collection("import_jobs", of: ImportJob.self)
         chunks = database.collection("import_files", of: FileChunk.self)
         errors = database.collection("import_errors", of: ImportRowError.self)
+        exports = database.collection("export_jobs", of: ExportJob.self)
     }
 
     public func prepare() async throws {
         try await jobs.createIndexes([IndexModel(keys: ["accountId": 1, "databaseId": 1, "createdAt": -1], name: "account_database_created")])
         try await chunks.createIndexes([IndexModel(keys: ["jobId": 1, "index": 1], name: "job_index")])
         try await errors.createIndexes([IndexModel(keys: ["jobId": 1, "line": 1], name: "job_line")])
+        try await exports.createIndexes([IndexModel(keys: ["accountId": 1, "databaseId": 1, "createdAt": -1], name: "account_database_created")])
     }
 
     public func job(_ id: String, account: String) async throws -> ImportJob? {
@@ -37,11 +40,19 @@ public struct JobStore: Sendable {
 
     /// Stores a file from a stream of byte blocks of any size, in chunks; returns the bytes stored.
     public func storeFile(for job: inout ImportJob, from blocks: some AsyncSequence<[UInt8], any Error>, limit: Int64) async throws -> Int64 {
+        let (size, count) = try await storeChunks(id: job._id, from: blocks, limit: limit)
+        job.size = size
+        job.chunkCount = count
+        return size
+    }
+
+    /// Stores bytes under `id` in 1 MiB chunks; returns the size and the number of chunks.
+    public func storeChunks(id: String, from blocks: some AsyncSequence<[UInt8], any Error>, limit: Int64) async throws -> (Int64, Int) {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(Self.chunkSize)
         var index = 0, size: Int64 = 0
         func flush() async throws {
-            try await chunks.insertOne(FileChunk(_id: "\(job._id):\(index)", jobId: job._id, index: index, data: Data(buffer)))
+            try await chunks.insertOne(FileChunk(_id: "\(id):\(index)", jobId: id, index: index, data: Data(buffer)))
             index += 1
             buffer.removeAll(keepingCapacity: true)
         }
@@ -57,9 +68,7 @@ public struct JobStore: Sendable {
             }
         }
         if !buffer.isEmpty { try await flush() }
-        job.size = size
-        job.chunkCount = index
-        return size
+        return (size, index)
     }
 
     public struct FileTooLarge: Error, Sendable {
@@ -68,12 +77,17 @@ public struct JobStore: Sendable {
 
     /// The stored file, chunk by chunk.
     public func file(of job: ImportJob) -> AsyncThrowingStream<[UInt8], any Error> {
+        file(id: job._id, chunkCount: job.chunkCount)
+    }
+
+    /// The chunks stored under `id`, in order.
+    public func file(id: String, chunkCount: Int) -> AsyncThrowingStream<[UInt8], any Error> {
         let chunks = chunks
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    for index in 0..<job.chunkCount {
-                        guard let chunk = try await chunks.findOne(["_id": .string("\(job._id):\(index)")]) else {
+                    for index in 0..<chunkCount {
+                        guard let chunk = try await chunks.findOne(["_id": .string("\(id):\(index)")]) else {
                             throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "chunk \(index) of the uploaded file is missing"])
                         }
                         continuation.yield([UInt8](chunk.data))

@@ -22,7 +22,8 @@ import Testing
     static func database(_ harness: PanelHarness, _ client: any TestClientProtocol, auth: HTTPFields, fields: String? = nil) async throws -> String {
         var headers = auth
         headers[.contentType] = "application/json"
-        let body = fields.map { #"{"name": "Imported", "fields": \#($0)}"# } ?? #"{"name": "Imported"}"#
+        let name = "Imported " + UUID().uuidString.prefix(6)
+        let body = fields.map { #"{"name": "\#(name)", "fields": \#($0)}"# } ?? #"{"name": "\#(name)"}"#
         let response = try await client.execute(uri: "/api/v1/databases", method: .post, headers: headers, body: ByteBuffer(string: body))
         let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
         return try #require(object?["id"] as? String)

@@ -11,6 +11,7 @@ apt_packages=(
   libmongoc-dev libbson-dev          # MongoDB C driver (Shared/CMongoC)
   librabbitmq-dev                    # AMQP 0-9-1 C client (Shared/CRabbitMQ)
   libfreexl-dev                      # XLS spreadsheets for imports (Shared/CFreeXL)
+  libxlsxwriter-dev                  # XLSX exports (Shared/CXLSXWriter)
   libldap-dev                        # LDAP logins (Shared/CLDAP)
   slapd ldap-utils openssl           # a real LDAP server (and its test certificate) for the LDAP tests
   libjs-bootstrap5 libjs-chart.js libjs-codemirror libjs-sortable   # the panel's front-end libraries, served by control

@@ -91,7 +91,7 @@ public struct ImportService: Sendable {
         _ = try await jobs.jobs.replaceOne(filter: ["_id": .string(job._id), "accountId": .string(job.accountId), "state": "uploaded"], replacement: job)
         do {
             guard let amqp else { throw InvalidInput("state", "import_no_broker") }
-            try await amqp.publish(try ImportJobConsumer.request(for: job))
+            try await amqp.publish(try JobRequestConsumer.request(for: job))
         } catch {
             // Not queued after all: back to the mapping page, nothing lost.
             _ = try await jobs.jobs.updateOne(filter: ["_id": .string(job._id)], update: ["$set": ["state": "uploaded"]])

@@ -33,8 +33,10 @@ struct PanelHarness: @unchecked Sendable {
             try await connection.waitUntilConnected()
             try await connection.declare(AMQPTopology(
                 exchanges: [.init(BusExchange.jobs, kind: .direct), .init(BusExchange.events, kind: .topic)],
-                queues: [.init(queue, durable: false, autoDelete: true), .init(queue + ".activity", durable: false, autoDelete: true)],
+                queues: [.init(queue, durable: false, autoDelete: true), .init(queue + ".activity", durable: false, autoDelete: true),
+                         .init(queue + ".export", durable: false, autoDelete: true)],
                 bindings: [.init(queue: queue, exchange: BusExchange.jobs, routingKey: "import"),
+                           .init(queue: queue + ".export", exchange: BusExchange.jobs, routingKey: "export"),
                            .init(queue: queue + ".activity", exchange: BusExchange.events, routingKey: "activity.#")]))
             amqp = connection
         }
@@ -57,10 +59,15 @@ struct PanelHarness: @unchecked Sendable {
                 let runner = ImportRunner(jobs: panel.imports.jobs, databases: panel.customers.databases, writer: panel.customers.writer,
                                           logger: TestEnvironment.logger("imports"))
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await ImportJobConsumer(amqp: amqp, queue: queue, runner: runner, logger: TestEnvironment.logger("imports")).run() }
+                    group.addTask { try await JobRequestConsumer.imports(amqp: amqp, queue: queue, runner: runner, logger: TestEnvironment.logger("imports")).run() }
                     group.addTask {
                         try await ActivityWriter(amqp: amqp, queue: queue + ".activity", databases: panel.customers.databases, writer: panel.customers.writer,
                                                  logger: TestEnvironment.logger("activity")).run()
+                    }
+                    group.addTask {
+                        let exporter = ExportRunner(jobs: panel.imports.jobs, databases: panel.customers.databases, profiles: panel.customers.profiles,
+                                                    logger: TestEnvironment.logger("exports"))
+                        try await JobRequestConsumer.exports(amqp: amqp, queue: queue + ".export", runner: exporter, logger: TestEnvironment.logger("exports")).run()
                     }
                     try await group.waitForAll()
                 }
