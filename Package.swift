@@ -146,7 +146,10 @@ let package = Package(
         // MARK: Benchmarks
         .executableTarget(
             name: "HeraldBenchmarks",
-            dependencies: ["BSON", "Mongo", "AMQP", "Templates", "BounceParsing", "HeraldTesting"],
+            dependencies: [
+                "BSON", "Mongo", "AMQP", "Templates", "BounceParsing", "HeraldTesting", "CustomerData", "DataJobs", "Imports", "ControlPanel", "Contracts",
+                "Security", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             path: "Benchmarks/HeraldBenchmarks"
         ),
 

@@ -17,7 +17,7 @@ swift build -c release --product herald-bench
 started=()
 cleanup() { for s in "${started[@]}"; do bash deploy/dev/stack.sh stop "$s" || true; done; }
 trap cleanup EXIT
-for s in "mongo-customers:$MONGO_CUSTOMERS_PORT" "rabbitmq:$AMQP_PORT"; do
+for s in "mongo-settings:$MONGO_SETTINGS_PORT" "mongo-customers:$MONGO_CUSTOMERS_PORT" "rabbitmq:$AMQP_PORT"; do
   if ! port_open "${s#*:}"; then bash deploy/dev/stack.sh start "${s%%:*}"; started+=("${s%%:*}"); fi
 done
 

@@ -10,12 +10,15 @@ struct BenchmarkResult {
     /// The least acceptable herald/reference ratio, or nil for an absolute target.
     var minimumRatio: Double?
     var absoluteTarget: Double?
+    /// The most acceptable value, for costs (memory) rather than rates.
+    var absoluteMaximum: Double?
 
     var ratio: Double { herald / reference }
 
     var passed: Bool {
         if let minimumRatio, ratio < minimumRatio { return false }
         if let absoluteTarget, herald < absoluteTarget { return false }
+        if let absoluteMaximum, herald > absoluteMaximum { return false }
         return true
     }
 
@@ -23,6 +26,7 @@ struct BenchmarkResult {
         var target: [String] = []
         if let minimumRatio { target.append("ratio ≥ \(String(format: "%.2f", minimumRatio))") }
         if let absoluteTarget { target.append("≥ \(Int(absoluteTarget).formatted()) \(unit)") }
+        if let absoluteMaximum { target.append("≤ \(Int(absoluteMaximum).formatted()) \(unit)") }
         return "\(name.padding(toLength: 26, withPad: " ", startingAt: 0)) Herald \(Int(herald).formatted()) \(unit) | "
             + "\(referenceName) \(Int(reference).formatted()) \(unit) | ratio \(String(format: "%.2f", ratio)) | "
             + (target.isEmpty ? "for comparison" : "target \(target.joined(separator: ", ")): \(passed ? "PASS" : "BELOW TARGET")")

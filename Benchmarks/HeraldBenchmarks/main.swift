@@ -1,12 +1,12 @@
 import Foundation
 
 // herald-bench: every benchmark prints Herald's rate beside a reference measured in the same run.
-//   herald-bench [bson] [templates] [bounces] [amqp] [mongo]   (all by default)
+//   herald-bench [bson] [templates] [bounces] [amqp] [mongo] [import] [events]   (all by default)
 // Reference programs are found in HERALD_BENCH_REFERENCES (Benchmarks/run.sh builds them).
 let env = ProcessInfo.processInfo.environment
 let references = env["HERALD_BENCH_REFERENCES"] ?? "Benchmarks/reference/bin"
 var which = Set(CommandLine.arguments.dropFirst())
-if which.isEmpty { which = ["bson", "templates", "bounces", "amqp", "mongo"] }
+if which.isEmpty { which = ["bson", "templates", "bounces", "amqp", "mongo", "import", "events"] }
 
 var results: [BenchmarkResult] = []
 do {
@@ -41,6 +41,22 @@ do {
         for r in try await MongoBenchmark.run(reference: "\(references)/mongo_reference",
                                               uri: env["HERALD_BENCH_MONGO_URI"] ?? "mongodb://127.0.0.1:27052",
                                               count: Int(env["HERALD_BENCH_MONGO_DOCUMENTS"] ?? "") ?? 20_000, batch: 1000) {
+            results.append(r)
+            print(r.line)
+        }
+    }
+    if which.contains("import") {
+        for r in try await ImportBenchmark.run(uri: env["HERALD_BENCH_MONGO_URI"] ?? "mongodb://127.0.0.1:27052",
+                                               count: Int(env["HERALD_BENCH_IMPORT_ROWS"] ?? "") ?? 200_000) {
+            results.append(r)
+            print(r.line)
+        }
+    }
+    if which.contains("events") {
+        for r in try await EventsBenchmark.run(settingsURI: env["HERALD_BENCH_SETTINGS_URI"] ?? "mongodb://127.0.0.1:27051",
+                                               customersURI: env["HERALD_BENCH_MONGO_URI"] ?? "mongodb://127.0.0.1:27052",
+                                               amqpURL: "amqp://guest:guest@127.0.0.1:\(env["AMQP_PORT"] ?? "5672")",
+                                               requests: Int(env["HERALD_BENCH_EVENT_REQUESTS"] ?? "") ?? 10, perRequest: 10_000) {
             results.append(r)
             print(r.line)
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A value as it arrives, before it is checked against its field: text from a file or a form, or
 /// a JSON value from the API.
 public enum FieldInput: Sendable, Equatable, Decodable {
@@ -22,6 +24,19 @@ public enum FieldInput: Sendable, Equatable, Decodable {
             self = .list(value)
         } else {
             self = .object(try container.decode([String: FieldInput].self))
+        }
+    }
+
+    /// A value from `JSONSerialization`.
+    public init(json: Any) {
+        switch json {
+        case let text as String: self = .text(text)
+        case let number as NSNumber:
+            // JSON's true and false arrive as NSNumbers of C type char ("c"); numbers as the others.
+            if String(cString: number.objCType) == "c" { self = .bool(number.boolValue) } else { self = .number(number.doubleValue) }
+        case let list as [Any]: self = .list(list.map(FieldInput.init(json:)))
+        case let object as [String: Any]: self = .object(object.mapValues(FieldInput.init(json:)))
+        default: self = .null
         }
     }
 

@@ -77,29 +77,38 @@ public struct ProfileWriter: Sendable {
         /// Changed profiles with the version they were read at.
         var replaces: [(Profile, Int64)] = []
         var events: [(profileId: String, kind: String, line: Int)] = []
+        /// Identifier values taken by these rows, and values given up.
+        var claims: [ProfileIdentity] = []
+        var releases: [ProfileIdentity] = []
     }
 
-    static func identityKey(_ field: String, _ value: BSONValue) -> String { field + "\u{0}" + "\(value)" }
 
     func plan(_ rows: [Row], database: ProfileDatabase, mode: Mode) async throws -> Plan {
         let identifiers = database.identifiers
-        // Every profile any row's identifiers point at, in one query per identifier field.
-        var byIdentity: [String: String] = [:]
+        // Every profile any row's identifiers point at: one look-up by key, then one by id.
+        var keys = Set<String>()
+        for row in rows {
+            for field in identifiers {
+                if let value = row.values.first(where: { $0.0 == field.key })?.1, value != .null {
+                    keys.insert(ProfileIdentity.key(database: database._id, field: field.key, value: value))
+                }
+            }
+        }
+        var byIdentity = try await store.owners(of: Array(keys))
         var profiles: [String: Profile] = [:]
         var original: [String: Int64] = [:]
-        for field in identifiers {
-            let values = Array(Set(rows.compactMap { row in row.values.first { $0.0 == field.key }?.1 }.filter { $0 != .null }))
-            guard !values.isEmpty else { continue }
-            var filter: BSONDocument = ["accountId": .string(database.accountId), "databaseId": .string(database._id)]
-            filter.append("fields.\(field.key)", ["$in": .array(values)])
-            for try await profile in store.profiles.find(filter) {
+        var originals: [String: Profile] = [:]
+        let ids = Array(Set(byIdentity.values))
+        for start in stride(from: 0, to: ids.count, by: 5000) {
+            let slice = ids[start..<min(ids.count, start + 5000)].map { BSONValue.string($0) }
+            for try await profile in store.profiles.find(["_id": ["$in": .array(slice)], "accountId": .string(database.accountId), "databaseId": .string(database._id)]) {
                 profiles[profile._id] = profile
+                originals[profile._id] = profile
                 original[profile._id] = profile.version
             }
         }
-        for profile in profiles.values {
-            for field in identifiers { if let value = profile[field: field.key] { byIdentity[Self.identityKey(field.key, value)] = profile._id } }
-        }
+        // An identity whose profile is gone (deleted in between) points nowhere.
+        byIdentity = byIdentity.filter { profiles[$0.value] != nil }
         var plan = Plan()
         var created = Set<String>(), updated = Set<String>()
         for row in rows {
@@ -111,7 +120,7 @@ public struct ProfileWriter: Sendable {
                 plan.outcomes.append(.rejected("no identifier: give at least one of \(identifiers.map(\.key).joined(separator: ", "))"))
                 continue
             }
-            let matches = Set(rowIdentities.compactMap { byIdentity[Self.identityKey($0.0, $0.1)] })
+            let matches = Set(rowIdentities.compactMap { byIdentity[ProfileIdentity.key(database: database._id, field: $0.0, value: $0.1)] })
             if matches.count > 1 {
                 let described = rowIdentities.map { "\($0.0) \($0.1.displayText)" }.joined(separator: " and ")
                 plan.outcomes.append(.rejected("\(described) belong to different profiles; fix the row or merge those profiles first"))
@@ -131,7 +140,7 @@ public struct ProfileWriter: Sendable {
                 }
                 // A changed identifier must not take another profile's value.
                 if let clash = identifiers.first(where: { field in
-                    profile[field: field.key].map { byIdentity[Self.identityKey(field.key, $0)].map { $0 != id } ?? false } ?? false
+                    profile[field: field.key].map { byIdentity[ProfileIdentity.key(database: database._id, field: field.key, value: $0)].map { $0 != id } ?? false } ?? false
                 }) {
                     plan.outcomes.append(.rejected("\(clash.key) \(profile[field: clash.key]!.displayText) belongs to another profile"))
                     continue
@@ -141,8 +150,8 @@ public struct ProfileWriter: Sendable {
                     continue
                 }
                 for field in identifiers {
-                    if let old = before[field: field.key] { byIdentity[Self.identityKey(field.key, old)] = nil }
-                    if let new = profile[field: field.key] { byIdentity[Self.identityKey(field.key, new)] = id }
+                    if let old = before[field: field.key] { byIdentity[ProfileIdentity.key(database: database._id, field: field.key, value: old)] = nil }
+                    if let new = profile[field: field.key] { byIdentity[ProfileIdentity.key(database: database._id, field: field.key, value: new)] = id }
                 }
                 profile.updatedAt = Date()
                 profiles[id] = profile
@@ -165,12 +174,21 @@ public struct ProfileWriter: Sendable {
                 }
                 profiles[profile._id] = profile
                 created.insert(profile._id)
-                for (key, value) in rowIdentities { byIdentity[Self.identityKey(key, value)] = profile._id }
+                for (key, value) in rowIdentities { byIdentity[ProfileIdentity.key(database: database._id, field: key, value: value)] = profile._id }
                 plan.outcomes.append(.created(profile._id))
                 plan.events.append((profile._id, "profile.created", row.line))
             }
         }
-        for id in created { plan.inserts.append(profiles[id]!) }
+        for id in created {
+            plan.inserts.append(profiles[id]!)
+            plan.claims += ProfileIdentity.all(of: profiles[id]!, in: database)
+        }
+        for id in updated {
+            let new = ProfileIdentity.all(of: profiles[id]!, in: database), old = ProfileIdentity.all(of: originals[id]!, in: database)
+            let newKeys = Set(new.map(\._id)), oldKeys = Set(old.map(\._id))
+            plan.claims += new.filter { !oldKeys.contains($0._id) }
+            plan.releases += old.filter { !newKeys.contains($0._id) }
+        }
         for (id, version) in original {
             guard updated.contains(id), let profile = profiles[id] else { continue }
             var next = profile
@@ -188,12 +206,22 @@ public struct ProfileWriter: Sendable {
                                           replacement: profile))
         }
         guard !operations.isEmpty else { return true }
+        // Claim the identifier values first: a value another writer holds sends the batch back to planning.
+        guard try await store.claim(plan.claims) else { return false }
         do {
-            let result = try await store.profiles.bulkWrite(operations, ordered: false)
-            if result.matchedCount < plan.replaces.count { return try await undoInserts(plan) }
+            // Inserts alone go as one insertMany; with replaces, one unordered bulk write.
+            let matched: Int
+            if plan.replaces.isEmpty {
+                _ = try await store.profiles.insertMany(plan.inserts, ordered: false)
+                matched = 0
+            } else {
+                matched = try await store.profiles.bulkWrite(operations, ordered: false).matchedCount
+            }
+            if matched < plan.replaces.count { return try await undo(plan, database: database) }
         } catch let error as MongoError where error.code == .duplicateKey {
-            return try await undoInserts(plan)
+            return try await undo(plan, database: database)
         }
+        try await store.release(plan.releases)
         let now = Date()
         try await store.record(plan.events.map { event in
             ActivityEvent(accountId: database.accountId, databaseId: database._id, profileId: event.profileId, at: now, kind: event.kind,
@@ -202,11 +230,14 @@ public struct ProfileWriter: Sendable {
         return true
     }
 
-    /// After a clash the whole batch is planned again: remove what this attempt inserted, so the
-    /// next plan finds those customers as new again rather than twice.
-    private func undoInserts(_ plan: Plan) async throws -> Bool {
+    /// After a clash the whole batch is planned again: remove what this attempt inserted and
+    /// claimed, so the next plan finds those customers as new again rather than twice.
+    private func undo(_ plan: Plan, database: ProfileDatabase) async throws -> Bool {
+        try await store.release(plan.claims)
         let ids = plan.inserts.map { BSONValue.string($0._id) }
         if !ids.isEmpty { _ = try await store.profiles.deleteMany(["_id": ["$in": .array(ids)]]) }
+        // Some replaces may have gone through: their identities follow what is stored now.
+        try await store.repairIdentities(of: plan.replaces.map(\.0._id), in: database)
         return false
     }
 }

@@ -51,7 +51,11 @@ public struct ActivityWriter: Service {
         var events: [(AMQPDelivery, Herald_Events_V1_ActivityEvent)] = []
         for delivery in batch {
             do {
-                events.append((delivery, try Herald_Events_V1_ActivityEvent(serializedBytes: delivery.body)))
+                if delivery.properties.type == "herald.events.v1.ActivityBatch" {
+                    for event in try Herald_Events_V1_ActivityBatch(serializedBytes: delivery.body).events { events.append((delivery, event)) }
+                } else {
+                    events.append((delivery, try Herald_Events_V1_ActivityEvent(serializedBytes: delivery.body)))
+                }
             } catch {
                 logger.error("not an ActivityEvent; dead-lettering it", metadata: ["error": "\(error)"])
                 delivery.reject(requeue: false)

@@ -72,3 +72,23 @@ import Testing
         #expect(database.schemaProblems().map(\.field) == ["Bad Key", "level", "paid", "email"])
     }
 }
+
+@Suite struct FastDateTimeTests {
+    @Test(arguments: ["2024-03-01T09:30:00Z", "2024-03-01T12:30:00+03:00", "2024-03-01T04:30:00-0500", "2024-03-01 09:30:00", "2024-03-01T09:30:00.250Z",
+                      "2000-02-29T00:00:00Z", "1969-12-31T23:59:59Z"])
+    func agreesWithTheFormatters(_ text: String) {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        let expected = plain.date(from: text) ?? formatter.date(from: text)
+            ?? plain.date(from: text.replacingOccurrences(of: " ", with: "T") + "Z")
+        let parsed = FieldValueParser.parse(.text(text), as: FieldDefinition(key: "t", title: "T", type: .dateTime))
+        #expect((try? parsed.get())?.dateValue == expected, "\(text)")
+    }
+
+    @Test func impossibleDatesAreRefused() {
+        for text in ["2024-02-30T00:00:00Z", "2023-02-29T10:00:00Z", "2024-13-01T00:00:00Z", "2024-04-31T00:00:00Z", "2024-03-01T25:00:00Z"] {
+            #expect(FieldValueParser.parseDateTimePublic(text) == nil, "\(text)")
+        }
+    }
+}

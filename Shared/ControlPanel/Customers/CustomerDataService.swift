@@ -89,6 +89,7 @@ public struct CustomerDataService: Sendable {
         let removed = try await profiles.profiles.deleteMany(scope)
         _ = try await profiles.activity.deleteMany(scope)
         _ = try await profiles.relations.deleteMany(scope)
+        _ = try await profiles.identities.deleteMany(["databaseId": .string(database._id)])
         _ = try await databases.deleteOne(["_id": .string(database._id), "accountId": .string(identity.account._id)])
         try await audit.record(identity.actor, "database.delete", kind: "database", id: id, name: database.name,
                                changes: [.init(field: "profiles", before: String(removed), after: nil)])
@@ -162,6 +163,7 @@ public struct CustomerDataService: Sendable {
         database.updatedAt = Date()
         try await save(database, name: database.name)
         try await profiles.prepare(database)
+        if old.unique || changed.unique { try await profiles.rebuildIdentities(of: key, in: database) }
         try await audit.record(identity.actor, "database.field_change", kind: "database", id: id, name: database.name,
                                changes: [.init(field: key, before: Self.describe(old), after: Self.describe(changed))]
                                    + (conversions.isEmpty ? [] : [.init(field: "converted", before: nil, after: String(conversions.count))]))
@@ -177,6 +179,7 @@ public struct CustomerDataService: Sendable {
         database.fields.removeAll { $0.key == key }
         database.updatedAt = Date()
         try await save(database, name: database.name)
+        _ = try await profiles.identities.deleteMany(["databaseId": .string(database._id), "field": .string(key)])
         var cleared = 0
         var filter: BSONDocument = ["accountId": .string(database.accountId), "databaseId": .string(database._id)]
         filter.append("fields.\(key)", ["$exists": true])
@@ -302,23 +305,25 @@ public struct CustomerDataService: Sendable {
         if let failure = failures.first { throw InvalidInput(failure.field, "invalid_value", failure.message) }
         for attempt in 0..<5 {
             guard var current = try await profiles.profile(profileId, in: database) else { throw ObjectNotFound("profile", profileId) }
+            let stored = current
             let version = current.version
             current.merge(parsed)
             for subscription in subscriptions { current.subscribe(subscription) }
             if let missing = database.fields.first(where: { $0.required && current[field: $0.key] == nil }) {
                 throw InvalidInput(missing.key, "invalid_value", "a value is required")
             }
-            for field in database.identifiers {
-                guard let value = current[field: field.key], !(before[field: field.key]?.isEquivalent(to: value) ?? false) else { continue }
-                var clash: BSONDocument = ["accountId": .string(database.accountId), "databaseId": .string(database._id)]
-                clash.append("fields.\(field.key)", value)
-                if let other = try await profiles.profiles.findOne(clash), other._id != profileId {
-                    throw InvalidInput(field.key, "invalid_value", "\(value.displayText) belongs to another profile")
-                }
+            let old = ProfileIdentity.all(of: stored, in: database), new = ProfileIdentity.all(of: current, in: database)
+            let oldKeys = Set(old.map(\._id)), newKeys = Set(new.map(\._id))
+            let claims = new.filter { !oldKeys.contains($0._id) }
+            guard try await profiles.claim(claims) else {
+                let owners = try await profiles.owners(of: claims.map(\._id))
+                let taken = claims.first { owners[$0._id] != nil && owners[$0._id] != profileId }
+                throw InvalidInput(taken?.field ?? "fields", "invalid_value", "\(current[field: taken?.field ?? ""]?.displayText ?? "a value") belongs to another profile")
             }
             current.version += 1
             current.updatedAt = Date()
             if try await profiles.replace(current, expecting: version) {
+                try await profiles.release(old.filter { !newKeys.contains($0._id) })
                 try await profiles.record([ActivityEvent(accountId: database.accountId, databaseId: database._id, profileId: profileId,
                                                          kind: "profile.updated", source: source,
                                                          properties: ["fields": .array(parsed.map { .string($0.0) })])])
@@ -328,6 +333,7 @@ public struct CustomerDataService: Sendable {
                                        } + subscriptions.map { .init(field: "subscription \($0.channel.rawValue) \($0.address)", before: nil, after: $0.status.rawValue) })
                 return current
             }
+            try await profiles.release(claims)
             if attempt == 4 { break }
         }
         throw InvalidInput("version", "profile_busy")
