@@ -15,6 +15,8 @@ public struct ImportJob: Codable, Sendable, Equatable {
 
     public enum Format: String, Codable, Sendable, CaseIterable {
         case csv, txt, xls, xlsx
+        /// Another profile database of the account: a copy (``ImportJob/sourceDatabaseId``).
+        case profiles
 
         /// The format a file name says, or nil.
         public init?(fileName: String) {
@@ -70,6 +72,8 @@ public struct ImportJob: Codable, Sendable, Equatable {
     public var finishedAt: Date?
     /// Set by a cancel request; the runner stops at the next batch.
     public var cancelRequestedAt: Date?
+    /// For a copy: the database the profiles come from.
+    public var sourceDatabaseId: String?
 
     public init(accountId: String, databaseId: String, createdBy: String, fileName: String, format: Format) {
         _id = ObjectId().hex

@@ -44,7 +44,9 @@ public struct ImportRunner: Sendable {
         logger.info("import started", metadata: ["job": "\(job._id)", "file": "\(job.fileName)", "database": "\(database._id)"])
         do {
             var headerSkipped = !job.hasHeader
-            for try await batch in ImportTable.batches(of: job, in: jobs) {
+            let source = job.format == .profiles ? try await sourceDatabase(of: job) : nil
+            let batches = source.map { ImportTable.batches(of: $0, in: writer.store) } ?? ImportTable.batches(of: job, in: jobs)
+            for try await batch in batches {
                 var rows = batch.rows
                 if !headerSkipped, !rows.isEmpty {
                     rows.removeFirst()
@@ -112,6 +114,13 @@ public struct ImportRunner: Sendable {
             "counters.read": .int64(counters.read), "counters.created": .int64(counters.created), "counters.updated": .int64(counters.updated),
             "counters.unchanged": .int64(counters.unchanged), "counters.skipped": .int64(counters.skipped), "counters.rejected": .int64(counters.rejected),
         ]])
+    }
+
+    func sourceDatabase(of job: ImportJob) async throws -> ProfileDatabase {
+        guard let id = job.sourceDatabaseId, let source = try await databases.findOne(["_id": .string(id), "accountId": .string(job.accountId)]) else {
+            throw ImportTable.WrongFile(message: "the database to copy from no longer exists")
+        }
+        return source
     }
 
     func cancelRequested(_ job: ImportJob) async throws -> Bool {

@@ -1,5 +1,8 @@
+import BSON
+import CustomerData
 import Foundation
 import Imports
+import Mongo
 
 /// The rows of an uploaded file, whatever its format: CSV and TXT are read as they stream in,
 /// spreadsheets from a temporary copy. A file that is not what it claims is refused before any
@@ -67,6 +70,8 @@ public enum ImportTable {
                         pending.rows += rows
                         pending.problems += problems
                         if !pending.rows.isEmpty || !pending.problems.isEmpty { continuation.yield(pending) }
+                    case .profiles:
+                        throw WrongFile(message: "a copy reads its source database, not a file")
                     case .xls, .xlsx:
                         let url = try await store.temporaryCopy(of: job)
                         defer { try? FileManager.default.removeItem(at: url) }
@@ -93,10 +98,40 @@ public enum ImportTable {
         }
     }
 
+    /// A database's profiles as a table: the field keys as the header, then each profile's values
+    /// in the forms an import reads (what an export writes), read from a cursor.
+    public static func batches(of source: ProfileDatabase, in store: ProfileStore, size: Int = 1000, limit: Int? = nil) -> AsyncThrowingStream<Batch, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let keys = source.fields.map(\.key)
+                    var pending = Batch(rows: [DelimitedTextReader.Row(line: 1, fields: keys)], problems: [])
+                    var line = 1
+                    let cursor = store.profiles.find(["accountId": .string(source.accountId), "databaseId": .string(source._id)],
+                                                     options: FindOptions(sort: ["_id": 1], limit: limit, batchSize: size))
+                    for try await profile in cursor {
+                        line += 1
+                        pending.rows.append(DelimitedTextReader.Row(line: line, fields: keys.map { ExportRunner.text(profile[field: $0]) }))
+                        if pending.rows.count >= size {
+                            continuation.yield(pending)
+                            pending = Batch(rows: [], problems: [])
+                        }
+                    }
+                    if !pending.rows.isEmpty { continuation.yield(pending) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
     /// The header and the first rows, for the mapping page.
-    public static func preview(of job: ImportJob, in store: JobStore, rows count: Int = 10) async throws -> Preview {
+    public static func preview(of job: ImportJob, in store: JobStore, source: (ProfileDatabase, ProfileStore)? = nil, rows count: Int = 10) async throws -> Preview {
         var rows: [[String]] = [], problems: [String] = []
-        for try await batch in batches(of: job, in: store, size: count + 1) {
+        let stream = source.map { batches(of: $0.0, in: $0.1, size: count + 1, limit: count) } ?? batches(of: job, in: store, size: count + 1)
+        for try await batch in stream {
             rows += batch.rows.map(\.fields)
             problems += batch.problems.map(\.description)
             if rows.count > count { break }

@@ -67,4 +67,32 @@ import Testing
             }
         }
     }
+
+    @Test func profilesAreCopiedIntoAnotherDatabaseWithAFieldMapping() async throws {
+        try await PanelHarness.with(imports: true) { harness, client in
+            var auth = try await ImportTests.token(harness)
+            let admin = try await harness.identity("admin@alpha.test", PanelHarness.adminPassword)
+            let (_, copyToken) = try await harness.panel.administration.createToken(
+                name: "copy", scopes: ["databases:view", "profiles:view", "profiles:import", "profiles:export", "profiles:create", "profiles:edit"],
+                expiresInDays: nil, by: admin)
+            let source = try await ImportTests.database(harness, client, auth: auth, fields: Self.schema)
+            let target = try await ImportTests.database(harness, client, auth: auth, fields: #"""
+                [{"key": "email", "type": "email", "unique": true}, {"key": "nickname", "type": "string"}, {"key": "age", "type": "decimal"}, {"key": "tags", "type": "string_list"}]
+                """#)
+            auth[.contentType] = "application/json"
+            let rows = (1...30).map { #"{"fields": {"email": "p\#($0)@x.io", "nick": "P\#($0)", "age": \#($0), "tags": ["t\#($0)"]}}"# }.joined(separator: ",")
+            _ = try await client.execute(uri: "/api/v1/databases/\(source)/profiles/bulk", method: .post, headers: auth, body: ByteBuffer(string: #"{"profiles": [\#(rows)]}"#))
+            let response = try await client.execute(uri: "/api/v1/databases/\(target)/copies", method: .post,
+                                                    headers: [.authorization: "Bearer \(copyToken)", .contentType: "application/json"],
+                                                    body: ByteBuffer(string: #"{"sourceDatabaseId": "\#(source)", "mapping": {"email": "email", "nick": "nickname", "age": "age", "tags": "tags"}}"#))
+            #expect(response.status == .accepted, "\(String(buffer: response.body))")
+            let jobId = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])["id"] as? String
+            let job = try await harness.waitForImport(try #require(jobId))
+            #expect(job.state == .succeeded && job.counters.created == 30 && job.counters.rejected == 0, "\(job.message)")
+            let copied = try #require(try await harness.panel.customers.databases.findOne(["_id": .string(target)]))
+            let p7 = try #require(try await harness.panel.customers.profiles.list(copied, search: "p7@x.io").first)
+            #expect(p7.fields.isEquivalent(to: ["email": "p7@x.io", "nickname": "P7", "age": .double(7), "tags": ["t7"]]))
+            #expect(try await harness.auditActions().contains("import.copy"))
+        }
+    }
 }

@@ -16,11 +16,13 @@ struct ImportsController {
         router.get("/databases/:id/imports", use: list)
         router.post("/databases/:id/imports/paste", use: paste)
         router.post("/databases/:id/imports/upload", use: upload)
+        router.post("/databases/:id/imports/copy", use: copy)
         router.get("/databases/:id/imports/:jid", use: show)
         router.post("/databases/:id/imports/:jid/start", use: start)
         router.post("/databases/:id/imports/:jid/cancel", use: cancel)
         router.get("/databases/:id/imports/:jid/errors.csv", use: errors)
         router.post("/api/v1/databases/:id/imports", use: apiCreate)
+        router.post("/api/v1/databases/:id/copies", use: apiCopy)
         router.get("/api/v1/imports/:jid", use: apiGet)
         router.post("/api/v1/imports/:jid/cancel", use: apiCancel)
         router.get("/api/v1/imports/:jid/errors", use: apiErrors)
@@ -44,10 +46,13 @@ struct ImportsController {
         let identity = try context.requireIdentity()
         let database = try await customers.database(id, for: identity)
         let catalog = renderer.catalogs[context.language]
+        let sources = try await customers.list(for: identity).filter { $0._id != database._id }
         var values: [String: Any] = [
             "database": ["id": database._id, "name": database.name] as [String: Any],
             "jobs": try await imports.list(in: id, for: identity).map { Self.jobValues($0, catalog: catalog) },
             "canImport": identity.can(.profiles, .import),
+            "sources": sources.map { ["id": $0._id, "name": $0.name] },
+            "canCopy": identity.can(.profiles, .import) && identity.can(.profiles, .export) && !sources.isEmpty,
         ]
         values.merge(extra) { $1 }
         return renderer.page("imports", title: "imports.title", values: values, context: context, status: status, active: "databases")
@@ -77,6 +82,37 @@ struct ImportsController {
         } catch let error as InvalidInput {
             return try await listPage(id, context: context, extra: ["error": renderer.message(error.key, error.arguments, context: context)], status: .unprocessableContent)
         }
+    }
+
+    @Sendable func copy(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let form = try await FormData.read(request, context: context)
+        do {
+            let job = try await imports.copy(from: form["source"] ?? "", into: id, by: try context.requireIdentity())
+            return .redirect(to: "/databases/\(id)/imports/\(job._id)", type: .normal)
+        } catch let error as InvalidInput {
+            return try await listPage(id, context: context, extra: ["error": renderer.message(error.key, error.arguments, context: context)], status: .unprocessableContent)
+        }
+    }
+
+    struct CopyBody: Decodable {
+        let sourceDatabaseId: String
+        let mode: ProfileWriter.Mode?
+        /// Source field key → target field key; omitted: fields with the same key.
+        let mapping: [String: String]?
+    }
+
+    /// Copies every profile of another database into this one, as an import job.
+    @Sendable func apiCopy(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        try customers.require(identity, .profiles, .import)
+        let body = try await JSONBody.decode(CopyBody.self, from: request)
+        let job = try await imports.copy(from: body.sourceDatabaseId, into: try context.parameters.require("id"), by: identity)
+        var mapping = job.mapping
+        if let explicit = body.mapping {
+            mapping = mapping.map { ImportJob.ColumnMapping(column: $0.column, header: $0.header, field: explicit[$0.header] ?? "") }
+        }
+        return try JSONBody.response(JobView(try await imports.start(job._id, mapping: mapping, mode: body.mode ?? .upsert, hasHeader: true, by: identity)), status: .accepted)
     }
 
     /// The file as the request body (the page's script sends it with `fetch`, streamed: memory

@@ -53,6 +53,22 @@ public struct ImportService: Sendable {
         return job
     }
 
+    /// A copy of every profile of `sourceId` into `targetId`, as an import job waiting for its
+    /// mapping (matched by field keys): the same mapping, modes, progress and report as a file.
+    public func copy(from sourceId: String, into targetId: String, by identity: Identity) async throws -> ImportJob {
+        try customers.require(identity, .profiles, .import)
+        try customers.require(identity, .profiles, .export)
+        let source = try await customers.database(sourceId, for: identity), target = try await customers.database(targetId, for: identity)
+        guard source._id != target._id else { throw InvalidInput("source", "copy_to_itself") }
+        var job = ImportJob(accountId: identity.account._id, databaseId: target._id, createdBy: identity.user.login, fileName: source.name, format: .profiles)
+        job.sourceDatabaseId = source._id
+        job.mapping = ColumnGuess.mapping(header: source.fields.map(\.key), database: target)
+        try await jobs.jobs.insertOne(job)
+        try await audit.record(identity.actor, "import.copy", kind: "import", id: job._id, name: source.name,
+                               changes: [.init(field: "from", before: nil, after: source.name), .init(field: "into", before: nil, after: target.name)])
+        return job
+    }
+
     public func job(_ id: String, for identity: Identity) async throws -> ImportJob {
         guard identity.can(.profiles, .import) || identity.can(.profiles, .view) else { throw AccessDenied("forbidden_action", "profiles:import") }
         guard ObjectId(id) != nil, let job = try await jobs.job(id, account: identity.account._id) else { throw ObjectNotFound("import", id) }
@@ -66,7 +82,12 @@ public struct ImportService: Sendable {
     }
 
     public func preview(_ job: ImportJob) async throws -> ImportTable.Preview {
-        try await ImportTable.preview(of: job, in: jobs)
+        if job.format == .profiles, let sourceId = job.sourceDatabaseId,
+           let source = try await customers.databases.findOne(["_id": .string(sourceId), "accountId": .string(job.accountId)])
+        {
+            return try await ImportTable.preview(of: job, in: jobs, source: (source, customers.profiles))
+        }
+        return try await ImportTable.preview(of: job, in: jobs)
     }
 
     /// Confirms the mapping and mode and queues the job.
