@@ -47,6 +47,10 @@ class Panel:
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen([control, "--http-host", "127.0.0.1", "--http-port", str(self.port)],
                                         stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        # job-server runs the imports the panel queues (same stores, same broker).
+        self.jobs_log = open(os.path.join(ARTIFACTS, "job-server.log"), "w")
+        self.jobs = subprocess.Popen([os.path.join(os.path.dirname(control), "job-server"), "--http-host", "127.0.0.1", "--http-port", str(free_port())],
+                                     stdout=self.jobs_log, stderr=subprocess.STDOUT, env=env)
         self.one_time_password = None
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -68,13 +72,15 @@ class Panel:
             return False
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        for process in (self.process, self.jobs):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         self.log.close()
+        self.jobs_log.close()
 
 
 class Run:
@@ -210,11 +216,47 @@ def scenario(run):
     run.step("phone-width")
     run.driver.set_window_size(1280, 900)
 
+    # A profile database, a file uploaded by the page's script, its mapping, the import, the card.
+    run.open("/databases")
+    run.fill({"database-name": "Shop customers", "database-description": "from the web shop"})
+    run.submit("#create-database")
+    run.check("<code>email</code>" in run.driver.page_source, "a new database has the default fields")
+    run.step("database-schema")
+    run.find("#open-profiles").click()
+    run.find("#open-imports").click()
+    upload = os.path.join(ARTIFACTS, "customers.csv")
+    with open(upload, "w", encoding="cp1251", newline="") as f:
+        f.write("E-mail;Имя;Телефон\r\nanna@example.com;Анна;+7 912 000-00-01\r\nbroken-address;Борис;+7 912 000-00-02\r\nvera@example.com;Вера;+7 912 000-00-03\r\n")
+    run.find("#upload-file").send_keys(upload)
+    page = run.find("html")
+    run.find("#upload-button").click()
+    WebDriverWait(run.driver, 15).until(expected_conditions.staleness_of(page))
+    run.check(run.find("#mapping-form").is_displayed() and "Анна" in run.find("#preview").text, "the upload leads to the mapping with a decoded preview")
+    run.step("import-mapping")
+    run.submit("#start-import")
+    run.check(run.find("#import-state").get_attribute("data-state") in ("queued", "running", "succeeded"), "the import is queued")
+    import_path = run.driver.current_url.replace(run.panel.base, "")
+    for _ in range(100):
+        run.open(import_path)
+        if run.find("#import-state").get_attribute("data-state") in ("succeeded", "failed"):
+            break
+        time.sleep(0.3)
+    run.check(run.find("#import-state").get_attribute("data-state") == "succeeded", "job-server ran the import")
+    run.check(run.find("#count-created").text == "2" and run.find("#count-rejected").text == "1", "two rows imported, the bad one rejected")
+    run.step("import-done")
+    run.open(import_path.split("/imports/")[0] + "/profiles")
+    run.check("anna@example.com" in run.find("#profiles").text, "the imported profiles are listed")
+    run.step("profiles")
+    run.driver.find_element(By.LINK_TEXT, "Анна").click()
+    run.check(run.find("#profile-title").text == "Анна" and "profile.created" in run.find("#timeline").text, "the card shows the profile and its history")
+    run.step("profile-card")
+
+
     # Every step above is in the audit log.
     run.open("/audit")
     audit = run.find("#audit").text
     for action in ["login.failure", "login.success", "user.password_change", "settings.security", "role.create", "user.create",
-                   "user.lock", "login.refused", "user.language", "logout"]:
+                   "user.lock", "login.refused", "user.language", "logout", "database.create", "import.upload", "import.start"]:
         run.check(action in audit, f"the audit log shows {action}")
     run.check("rita@main.test" in audit and "leo@main.test" in audit, "the audit log names the users")
     run.step("audit-log")
