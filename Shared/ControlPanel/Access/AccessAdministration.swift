@@ -110,12 +110,8 @@ public struct AccessAdministration: Sendable {
         }
     }
 
-    func require(_ identity: Identity, _ resource: Permission.Resource, _ action: Permission.Action) throws {
-        guard identity.can(resource, action) else { throw AccessDenied("forbidden_action", "\(resource.rawValue):\(action.rawValue)") }
-    }
-
     public func user(_ id: String, for identity: Identity) async throws -> User {
-        try require(identity, .users, .view)
+        try identity.require(.users, .view)
         guard let filter = SecurityStore.byId(id, in: identity.account._id), let user = try await store.users.findOne(filter) else {
             throw ObjectNotFound("user", id)
         }
@@ -123,13 +119,13 @@ public struct AccessAdministration: Sendable {
     }
 
     public func users(for identity: Identity) async throws -> [User] {
-        try require(identity, .users, .view)
+        try identity.require(.users, .view)
         return try await store.users.find(["accountId": .string(identity.account._id)], options: FindOptions(sort: ["login": 1])).collect()
     }
 
     /// Creates a user; returns the one-time password when none was given.
     public func createUser(_ input: UserInput, by identity: Identity) async throws -> (User, String?) {
-        try require(identity, .users, .create)
+        try identity.require(.users, .create)
         let login = (input.login ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         try await validateLogin(login)
         var user = User(accountId: identity.account._id, login: login, name: (input.name ?? "").trimmingCharacters(in: .whitespaces),
@@ -164,7 +160,7 @@ public struct AccessAdministration: Sendable {
     }
 
     public func updateUser(_ id: String, _ input: UserInput, by identity: Identity) async throws -> User {
-        try require(identity, .users, .edit)
+        try identity.require(.users, .edit)
         let before = try await user(id, for: identity)
         var after = before
         if let name = input.name { after.name = name.trimmingCharacters(in: .whitespaces) }
@@ -189,7 +185,7 @@ public struct AccessAdministration: Sendable {
     }
 
     public func deleteUser(_ id: String, by identity: Identity) async throws {
-        try require(identity, .users, .delete)
+        try identity.require(.users, .delete)
         let user = try await user(id, for: identity)
         guard user._id != identity.user._id else { throw InvalidInput("id", "cannot_delete_self") }
         _ = try await store.users.deleteOne(["_id": .string(user._id), "accountId": .string(identity.account._id)])
@@ -199,7 +195,7 @@ public struct AccessAdministration: Sendable {
     }
 
     public func unlockUser(_ id: String, by identity: Identity) async throws {
-        try require(identity, .users, .edit)
+        try identity.require(.users, .edit)
         let user = try await user(id, for: identity)
         _ = try await store.users.updateOne(filter: ["_id": .string(user._id)], update: ["$set": ["failedLogins": 0], "$unset": ["lockedUntil": ""]])
         try await audit.record(identity.actor, "user.unlock", kind: "user", id: id, name: user.login)
@@ -207,7 +203,7 @@ public struct AccessAdministration: Sendable {
 
     /// Gives a user a new one-time password and ends their sessions; returns the password.
     public func resetPassword(_ id: String, by identity: Identity) async throws -> String {
-        try require(identity, .users, .edit)
+        try identity.require(.users, .edit)
         let user = try await user(id, for: identity)
         guard user.source == .local else { throw InvalidInput("id", "directory_user_password") }
         let password = Self.oneTimePassword()
@@ -298,12 +294,12 @@ public struct AccessAdministration: Sendable {
     // MARK: Roles
 
     public func roles(for identity: Identity) async throws -> [Role] {
-        guard identity.can(.users, .view) else { throw AccessDenied("forbidden_action", "users:view") }
+        try identity.require(.users, .view)
         return try await store.roles.find(["accountId": .string(identity.account._id)], options: FindOptions(sort: ["name": 1])).collect()
     }
 
     public func role(_ id: String, for identity: Identity) async throws -> Role {
-        try require(identity, .users, .view)
+        try identity.require(.users, .view)
         guard let filter = SecurityStore.byId(id, in: identity.account._id), let role = try await store.roles.findOne(filter) else {
             throw ObjectNotFound("role", id)
         }
@@ -311,7 +307,7 @@ public struct AccessAdministration: Sendable {
     }
 
     public func saveRole(_ id: String?, name: String, description: String, permissions: [String], by identity: Identity) async throws -> Role {
-        try require(identity, .users, id == nil ? .create : .edit)
+        try identity.require(.users, id == nil ? .create : .edit)
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 100 else { throw InvalidInput("name", "name_required") }
         var parsed: [Permission] = []
@@ -345,7 +341,7 @@ public struct AccessAdministration: Sendable {
     }
 
     public func deleteRole(_ id: String, by identity: Identity) async throws {
-        try require(identity, .users, .delete)
+        try identity.require(.users, .delete)
         let role = try await role(id, for: identity)
         if role.builtIn != nil { throw InvalidInput("id", "builtin_role_readonly") }
         _ = try await store.roles.deleteOne(["_id": .string(role._id), "accountId": .string(identity.account._id)])
@@ -359,12 +355,12 @@ public struct AccessAdministration: Sendable {
     // MARK: Groups
 
     public func groups(for identity: Identity) async throws -> [UserGroup] {
-        try require(identity, .users, .view)
+        try identity.require(.users, .view)
         return try await store.groups.find(["accountId": .string(identity.account._id)], options: FindOptions(sort: ["name": 1])).collect()
     }
 
     public func group(_ id: String, for identity: Identity) async throws -> UserGroup {
-        try require(identity, .users, .view)
+        try identity.require(.users, .view)
         guard let filter = SecurityStore.byId(id, in: identity.account._id), let group = try await store.groups.findOne(filter) else {
             throw ObjectNotFound("group", id)
         }
@@ -372,7 +368,7 @@ public struct AccessAdministration: Sendable {
     }
 
     public func saveGroup(_ id: String?, name: String, description: String, roleIds roleTexts: [String], by identity: Identity) async throws -> UserGroup {
-        try require(identity, .users, id == nil ? .create : .edit)
+        try identity.require(.users, id == nil ? .create : .edit)
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 100 else { throw InvalidInput("name", "name_required") }
         let roles = try await roleIds(roleTexts, in: identity.account._id)
@@ -399,7 +395,7 @@ public struct AccessAdministration: Sendable {
     }
 
     public func deleteGroup(_ id: String, by identity: Identity) async throws {
-        try require(identity, .users, .delete)
+        try identity.require(.users, .delete)
         let group = try await group(id, for: identity)
         _ = try await store.groups.deleteOne(["_id": .string(group._id), "accountId": .string(identity.account._id)])
         _ = try await store.users.updateMany(filter: ["accountId": .string(identity.account._id)], update: ["$pull": ["groupIds": .string(group._id)]])
@@ -450,7 +446,7 @@ public struct AccessAdministration: Sendable {
     // MARK: Account settings
 
     public func updateSecuritySettings(policy: PasswordPolicy, sessionIdleMinutes: Int, auditRetentionDays: Int, by identity: Identity) async throws -> Account {
-        try require(identity, .settings, .edit)
+        try identity.require(.settings, .edit)
         if let error = policy.validationErrors().first { throw InvalidInput(error.field, "invalid_setting", error.message) }
         guard (5...1440).contains(sessionIdleMinutes) else { throw InvalidInput("sessionIdleMinutes", "out_of_range", "5", "1440") }
         guard (30...3650).contains(auditRetentionDays) else { throw InvalidInput("auditRetentionDays", "out_of_range", "30", "3650") }
@@ -466,7 +462,7 @@ public struct AccessAdministration: Sendable {
     }
 
     public func updateLDAP(_ configuration: LDAPConfiguration?, by identity: Identity) async throws -> Account {
-        try require(identity, .settings, .edit)
+        try identity.require(.settings, .edit)
         if let configuration {
             if let error = configuration.settings.validationErrors().first { throw InvalidInput(error.field, "invalid_setting", error.message) }
             let domain = configuration.loginDomain

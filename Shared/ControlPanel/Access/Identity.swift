@@ -19,6 +19,11 @@ public struct Identity: Sendable {
         permissions.contains(Permission(resource, action))
     }
 
+    /// Refuses what the caller may not do: ``AccessDenied`` naming the missing permission.
+    public func require(_ resource: Permission.Resource, _ action: Permission.Action) throws {
+        guard can(resource, action) else { throw AccessDenied("forbidden_action", "\(resource.rawValue):\(action.rawValue)") }
+    }
+
     public var session: PanelSession? {
         if case .session(let session) = credential { return session }
         return nil

@@ -27,7 +27,7 @@ struct AuditController {
 
     func require(_ context: PanelRequestContext, _ action: Permission.Action) throws -> Identity {
         let identity = try context.requireIdentity()
-        guard identity.can(.audit, action) else { throw AccessDenied("forbidden_action", "audit:\(action.rawValue)") }
+        try identity.require(.audit, action)
         return identity
     }
 

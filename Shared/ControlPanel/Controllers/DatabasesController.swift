@@ -199,7 +199,7 @@ struct DatabasesController {
 
     @Sendable func apiCreate(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        try customers.require(identity, .databases, .create)
+        try identity.require(.databases, .create)
         let body = try await JSONBody.decode(DatabaseBody.self, from: request)
         let database = try await customers.createDatabase(name: body.name ?? "", description: body.description ?? "", fields: body.fields, by: identity)
         return try JSONBody.response(DatabaseView(database, profiles: 0), status: .created)
@@ -207,7 +207,7 @@ struct DatabasesController {
 
     @Sendable func apiUpdate(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        try customers.require(identity, .databases, .edit)
+        try identity.require(.databases, .edit)
         let body = try await JSONBody.decode(DatabaseBody.self, from: request)
         let database = try await customers.renameDatabase(try context.parameters.require("id"), name: body.name, description: body.description, by: identity)
         return try JSONBody.response(DatabaseView(database))
@@ -221,14 +221,14 @@ struct DatabasesController {
 
     @Sendable func apiAddField(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        try customers.require(identity, .databases, .edit)
+        try identity.require(.databases, .edit)
         let field = try await JSONBody.decode(FieldDefinition.self, from: request)
         return try JSONBody.response(DatabaseView(try await customers.addField(field, to: try context.parameters.require("id"), by: identity)), status: .created)
     }
 
     @Sendable func apiChangeField(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        try customers.require(identity, .databases, .edit)
+        try identity.require(.databases, .edit)
         let field = try await JSONBody.decode(FieldDefinition.self, from: request)
         let database = try await customers.changeField(try context.parameters.require("key"), to: field, in: try context.parameters.require("id"), by: identity)
         return try JSONBody.response(DatabaseView(database))

@@ -23,7 +23,7 @@ struct ExportsController {
 
     @Sendable func page(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        guard identity.can(.profiles, .export) else { throw AccessDenied("forbidden_action", "profiles:export") }
+        try identity.require(.profiles, .export)
         let id = try context.parameters.require("id")
         let database = try await customers.database(id, for: identity)
         let catalog = renderer.catalogs[context.language]
@@ -67,7 +67,7 @@ struct ExportsController {
 
     @Sendable func apiStart(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        try customers.require(identity, .profiles, .export)
+        try identity.require(.profiles, .export)
         let body = try await JSONBody.decode(Body.self, from: request)
         return try JSONBody.response(JobView(try await exports.start(try context.parameters.require("id"), format: body.format ?? .csv, by: identity)), status: .accepted)
     }

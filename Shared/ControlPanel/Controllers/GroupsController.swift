@@ -45,7 +45,7 @@ struct GroupsController {
     }
 
     @Sendable func new(_ request: Request, context: PanelRequestContext) async throws -> Response {
-        guard try context.requireIdentity().can(.users, .create) else { throw AccessDenied("forbidden_action", "users:create") }
+        try context.requireIdentity().require(.users, .create)
         return try await form(nil, context: context)
     }
 
@@ -91,14 +91,14 @@ struct GroupsController {
     }
 
     @Sendable func apiCreate(_ request: Request, context: PanelRequestContext) async throws -> Response {
-        try administration.require(try context.requireIdentity(), .users, .create)
+        try context.requireIdentity().require(.users, .create)
         let body = try await JSONBody.decode(GroupBody.self, from: request)
         let group = try await administration.saveGroup(nil, name: body.name, description: body.description ?? "", roleIds: body.roleIds, by: try context.requireIdentity())
         return try JSONBody.response(GroupView(group), status: .created)
     }
 
     @Sendable func apiUpdate(_ request: Request, context: PanelRequestContext) async throws -> Response {
-        try administration.require(try context.requireIdentity(), .users, .edit)
+        try context.requireIdentity().require(.users, .edit)
         let body = try await JSONBody.decode(GroupBody.self, from: request)
         let group = try await administration.saveGroup(try context.parameters.require("id"), name: body.name, description: body.description ?? "",
                                                        roleIds: body.roleIds, by: try context.requireIdentity())

@@ -105,7 +105,7 @@ struct ImportsController {
     /// Copies every profile of another database into this one, as an import job.
     @Sendable func apiCopy(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        try customers.require(identity, .profiles, .import)
+        try identity.require(.profiles, .import)
         let body = try await JSONBody.decode(CopyBody.self, from: request)
         let job = try await imports.copy(from: body.sourceDatabaseId, into: try context.parameters.require("id"), by: identity)
         var mapping = job.mapping
@@ -200,7 +200,7 @@ struct ImportsController {
     /// unless `start=false`.
     @Sendable func apiCreate(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        try customers.require(identity, .profiles, .import)
+        try identity.require(.profiles, .import)
         let q = request.uri.queryParameters
         let format = try q["format"].map { text -> ImportJob.Format in
             guard let format = ImportJob.Format(rawValue: String(text)) else { throw APIErrorFor.invalid("format is csv, txt, xls or xlsx", field: "format") }

@@ -90,7 +90,7 @@ struct ProfilesController {
 
     func listPage(_ id: String, request: Request, context: PanelRequestContext, extra: [String: Any] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
         let identity = try context.requireIdentity()
-        guard identity.can(.profiles, .view) else { throw AccessDenied("forbidden_action", "profiles:view") }
+        try identity.require(.profiles, .view)
         let database = try await customers.database(id, for: identity)
         let search = request.uri.queryParameters["q"].map(String.init) ?? ""
         let page = max(0, Int(request.uri.queryParameters["page"].map(String.init) ?? "") ?? 0)
@@ -282,7 +282,7 @@ struct ProfilesController {
 
     @Sendable func apiList(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        try customers.require(identity, .profiles, .view)
+        try identity.require(.profiles, .view)
         let database = try await customers.database(try context.parameters.require("id"), for: identity)
         let q = request.uri.queryParameters
         let limit = min(1000, max(1, Int(q["limit"].map(String.init) ?? "") ?? 100))
@@ -293,7 +293,7 @@ struct ProfilesController {
 
     @Sendable func apiUpsert(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        try customers.require(identity, .profiles, .create)
+        try identity.require(.profiles, .create)
         let body = try await JSONBody.decode(ProfileBody.self, from: request)
         let outcome = try await customers.upsert([(body.fields ?? [:], try Self.subscriptions(body.subscriptions))], into: try context.parameters.require("id"),
                                                  mode: body.mode ?? .upsert, source: "api", by: identity)[0]
@@ -307,7 +307,7 @@ struct ProfilesController {
     /// Up to 10,000 profiles in one request; every row gets its own result.
     @Sendable func apiBulk(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        try customers.require(identity, .profiles, .create)
+        try identity.require(.profiles, .create)
         let buffer = try await request.body.collect(upTo: 64 << 20)
         let body: BulkBody
         do {
@@ -342,7 +342,7 @@ struct ProfilesController {
 
     @Sendable func apiUpdate(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        try customers.require(identity, .profiles, .edit)
+        try identity.require(.profiles, .edit)
         let body = try await JSONBody.decode(ProfileBody.self, from: request)
         let profile = try await customers.updateProfile(try context.parameters.require("pid"), in: try context.parameters.require("id"), values: body.fields ?? [:],
                                                         subscriptions: try Self.subscriptions(body.subscriptions), source: "api", by: identity)
@@ -371,7 +371,7 @@ struct ProfilesController {
 
     @Sendable func apiRelate(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        try customers.require(identity, .profiles, .edit)
+        try identity.require(.profiles, .edit)
         let body = try await JSONBody.decode(RelationBody.self, from: request)
         let relation = try await customers.relate(try context.parameters.require("pid"), to: body.toId, kind: body.kind, in: try context.parameters.require("id"), by: identity)
         return try JSONBody.response(relation, status: .created)

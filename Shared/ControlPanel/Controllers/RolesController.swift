@@ -56,7 +56,7 @@ struct RolesController {
 
     @Sendable func new(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        guard identity.can(.users, .create) else { throw AccessDenied("forbidden_action", "users:create") }
+        try identity.require(.users, .create)
         return try form(nil, context: context)
     }
 
@@ -106,14 +106,14 @@ struct RolesController {
     }
 
     @Sendable func apiCreate(_ request: Request, context: PanelRequestContext) async throws -> Response {
-        try administration.require(try context.requireIdentity(), .users, .create)
+        try context.requireIdentity().require(.users, .create)
         let body = try await JSONBody.decode(RoleBody.self, from: request)
         let role = try await administration.saveRole(nil, name: body.name, description: body.description ?? "", permissions: body.permissions, by: try context.requireIdentity())
         return try JSONBody.response(RoleView(role), status: .created)
     }
 
     @Sendable func apiUpdate(_ request: Request, context: PanelRequestContext) async throws -> Response {
-        try administration.require(try context.requireIdentity(), .users, .edit)
+        try context.requireIdentity().require(.users, .edit)
         let body = try await JSONBody.decode(RoleBody.self, from: request)
         let role = try await administration.saveRole(try context.parameters.require("id"), name: body.name, description: body.description ?? "",
                                                      permissions: body.permissions, by: try context.requireIdentity())

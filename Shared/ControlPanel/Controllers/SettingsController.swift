@@ -21,7 +21,7 @@ struct SettingsController {
 
     func require(_ context: PanelRequestContext, _ action: Permission.Action) throws -> Identity {
         let identity = try context.requireIdentity()
-        guard identity.can(.settings, action) else { throw AccessDenied("forbidden_action", "settings:\(action.rawValue)") }
+        try identity.require(.settings, action)
         return identity
     }
 

@@ -140,7 +140,7 @@ struct UsersController {
     }
 
     @Sendable func apiCreate(_ request: Request, context: PanelRequestContext) async throws -> Response {
-        try administration.require(try context.requireIdentity(), .users, .create)
+        try context.requireIdentity().require(.users, .create)
         let body = try await JSONBody.decode(UserBody.self, from: request)
         let (user, oneTime) = try await administration.createUser(body.input, by: try context.requireIdentity())
         return try JSONBody.response(UserView(user, oneTimePassword: oneTime), status: .created)
@@ -151,7 +151,7 @@ struct UsersController {
     }
 
     @Sendable func apiUpdate(_ request: Request, context: PanelRequestContext) async throws -> Response {
-        try administration.require(try context.requireIdentity(), .users, .edit)
+        try context.requireIdentity().require(.users, .edit)
         var body = try await JSONBody.decode(UserBody.self, from: request)
         body.login = nil
         body.password = nil

@@ -25,10 +25,6 @@ public struct CustomerDataService: Sendable {
         try await profiles.prepare()
     }
 
-    func require(_ identity: Identity, _ resource: Permission.Resource, _ action: Permission.Action) throws {
-        guard identity.can(resource, action) else { throw AccessDenied("forbidden_action", "\(resource.rawValue):\(action.rawValue)") }
-    }
-
     // MARK: Databases
 
     public func list(for identity: Identity) async throws -> [ProfileDatabase] {
@@ -46,7 +42,7 @@ public struct CustomerDataService: Sendable {
     }
 
     public func createDatabase(name: String, description: String, fields: [FieldDefinition]?, by identity: Identity) async throws -> ProfileDatabase {
-        try require(identity, .databases, .create)
+        try identity.require(.databases, .create)
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 100 else { throw InvalidInput("name", "name_required") }
         let database = ProfileDatabase(accountId: identity.account._id, name: name, description: description, fields: fields ?? ProfileDatabase.defaultFields)
@@ -63,7 +59,7 @@ public struct CustomerDataService: Sendable {
     }
 
     public func renameDatabase(_ id: String, name: String?, description: String?, by identity: Identity) async throws -> ProfileDatabase {
-        try require(identity, .databases, .edit)
+        try identity.require(.databases, .edit)
         let before = try await database(id, for: identity)
         var after = before
         if let name {
@@ -82,7 +78,7 @@ public struct CustomerDataService: Sendable {
 
     /// Deletes a database with all its profiles, activity and relations; `confirmation` must be its name.
     public func deleteDatabase(_ id: String, confirmation: String, by identity: Identity) async throws {
-        try require(identity, .databases, .delete)
+        try identity.require(.databases, .delete)
         let database = try await database(id, for: identity)
         guard confirmation == database.name else { throw InvalidInput("confirm", "confirm_name", database.name) }
         let scope: BSONDocument = ["accountId": .string(identity.account._id), "databaseId": .string(database._id)]
@@ -106,7 +102,7 @@ public struct CustomerDataService: Sendable {
     // MARK: Schema
 
     public func addField(_ field: FieldDefinition, to id: String, by identity: Identity) async throws -> ProfileDatabase {
-        try require(identity, .databases, .edit)
+        try identity.require(.databases, .edit)
         var database = try await database(id, for: identity)
         guard database.field(field.key) == nil else { throw InvalidInput("key", "field_exists", field.key) }
         database.fields.append(field)
@@ -123,7 +119,7 @@ public struct CustomerDataService: Sendable {
     /// Changes a field's title, flags, options or type. A new type is checked against every
     /// stored value first: when some do not fit, nothing changes and they are reported.
     public func changeField(_ key: String, to new: FieldDefinition, in id: String, by identity: Identity) async throws -> ProfileDatabase {
-        try require(identity, .databases, .edit)
+        try identity.require(.databases, .edit)
         var database = try await database(id, for: identity)
         guard let index = database.fields.firstIndex(where: { $0.key == key }) else { throw ObjectNotFound("field", key) }
         let old = database.fields[index]
@@ -172,7 +168,7 @@ public struct CustomerDataService: Sendable {
 
     /// Removes a field and its values from every profile; `confirmation` must be its key.
     public func deleteField(_ key: String, from id: String, confirmation: String, by identity: Identity) async throws -> ProfileDatabase {
-        try require(identity, .databases, .edit)
+        try identity.require(.databases, .edit)
         var database = try await database(id, for: identity)
         guard let field = database.field(key) else { throw ObjectNotFound("field", key) }
         guard confirmation == key else { throw InvalidInput("confirm", "confirm_name", key) }
@@ -222,7 +218,7 @@ public struct CustomerDataService: Sendable {
     // MARK: Profiles
 
     public func profile(_ profileId: String, in databaseId: String, for identity: Identity, audited: Bool = true) async throws -> (ProfileDatabase, Profile) {
-        try require(identity, .profiles, .view)
+        try identity.require(.profiles, .view)
         let database = try await database(databaseId, for: identity)
         guard let profile = try await profiles.profile(profileId, in: database) else { throw ObjectNotFound("profile", profileId) }
         if audited {
@@ -261,8 +257,8 @@ public struct CustomerDataService: Sendable {
     public func upsert(_ rows: [(values: [String: FieldInput], subscriptions: [Subscription])], into databaseId: String, mode: ProfileWriter.Mode,
                        source: String, by identity: Identity) async throws -> [ProfileWriter.Outcome]
     {
-        try require(identity, .profiles, mode == .update ? .edit : .create)
-        if mode != .add { try require(identity, .profiles, .edit) }
+        try identity.require(.profiles, mode == .update ? .edit : .create)
+        if mode != .add { try identity.require(.profiles, .edit) }
         let database = try await database(databaseId, for: identity)
         var outcomes = [ProfileWriter.Outcome?](repeating: nil, count: rows.count)
         var valid: [ProfileWriter.Row] = [], positions: [Int] = []
@@ -299,7 +295,7 @@ public struct CustomerDataService: Sendable {
     public func updateProfile(_ profileId: String, in databaseId: String, values: [String: FieldInput], subscriptions: [Subscription],
                               source: String, by identity: Identity) async throws -> Profile
     {
-        try require(identity, .profiles, .edit)
+        try identity.require(.profiles, .edit)
         let (database, before) = try await profile(profileId, in: databaseId, for: identity, audited: false)
         let (parsed, failures) = Self.check(values, against: database)
         if let failure = failures.first { throw InvalidInput(failure.field, "invalid_value", failure.message) }
@@ -348,7 +344,7 @@ public struct CustomerDataService: Sendable {
     }
 
     public func deleteProfile(_ profileId: String, in databaseId: String, by identity: Identity) async throws {
-        try require(identity, .profiles, .delete)
+        try identity.require(.profiles, .delete)
         let (database, profile) = try await profile(profileId, in: databaseId, for: identity, audited: false)
         try await profiles.delete(profile)
         _ = try await profiles.activity.deleteMany(["accountId": .string(profile.accountId), "profileId": .string(profile._id)])
@@ -356,7 +352,7 @@ public struct CustomerDataService: Sendable {
     }
 
     public func relate(_ profileId: String, to otherId: String, kind: String, in databaseId: String, by identity: Identity) async throws -> ProfileRelation {
-        try require(identity, .profiles, .edit)
+        try identity.require(.profiles, .edit)
         let (database, profile) = try await profile(profileId, in: databaseId, for: identity, audited: false)
         let kind = kind.trimmingCharacters(in: .whitespaces).lowercased()
         guard ActivityEvent.isValidKind(kind), !kind.contains(".") else { throw InvalidInput("kind", "relation_kind_invalid") }
@@ -370,7 +366,7 @@ public struct CustomerDataService: Sendable {
     }
 
     public func unrelate(_ relationId: String, in databaseId: String, by identity: Identity) async throws {
-        try require(identity, .profiles, .edit)
+        try identity.require(.profiles, .edit)
         let database = try await database(databaseId, for: identity)
         guard let relation = try await profiles.relations.findOne(["_id": .string(relationId), "accountId": .string(database.accountId), "databaseId": .string(database._id)])
         else { throw ObjectNotFound("relation", relationId) }

@@ -22,7 +22,7 @@ public struct ExportService: Sendable {
     }
 
     public func start(_ databaseId: String, format: ExportJob.Format, by identity: Identity) async throws -> ExportJob {
-        try customers.require(identity, .profiles, .export)
+        try identity.require(.profiles, .export)
         let database = try await customers.database(databaseId, for: identity)
         let job = ExportJob(accountId: identity.account._id, databaseId: database._id, createdBy: identity.user.login, format: format)
         try await jobs.exports.insertOne(job)
@@ -39,7 +39,7 @@ public struct ExportService: Sendable {
     }
 
     public func job(_ id: String, for identity: Identity) async throws -> ExportJob {
-        try customers.require(identity, .profiles, .export)
+        try identity.require(.profiles, .export)
         guard ObjectId(id) != nil, let job = try await jobs.exports.findOne(["_id": .string(id), "accountId": .string(identity.account._id)]) else {
             throw ObjectNotFound("export", id)
         }

@@ -28,7 +28,7 @@ public struct ImportService: Sendable {
     public func upload(fileName: String, format: ImportJob.Format?, into databaseId: String, body: some AsyncSequence<[UInt8], any Error>,
                        by identity: Identity) async throws -> ImportJob
     {
-        try customers.require(identity, .profiles, .import)
+        try identity.require(.profiles, .import)
         let database = try await customers.database(databaseId, for: identity)
         let name = fileName.isEmpty ? "upload.csv" : String(fileName.split(separator: "/").last ?? "upload.csv")
         guard let format = format ?? ImportJob.Format(fileName: name) else { throw InvalidInput("format", "unknown_import_format", name) }
@@ -56,8 +56,8 @@ public struct ImportService: Sendable {
     /// A copy of every profile of `sourceId` into `targetId`, as an import job waiting for its
     /// mapping (matched by field keys): the same mapping, modes, progress and report as a file.
     public func copy(from sourceId: String, into targetId: String, by identity: Identity) async throws -> ImportJob {
-        try customers.require(identity, .profiles, .import)
-        try customers.require(identity, .profiles, .export)
+        try identity.require(.profiles, .import)
+        try identity.require(.profiles, .export)
         let source = try await customers.database(sourceId, for: identity), target = try await customers.database(targetId, for: identity)
         guard source._id != target._id else { throw InvalidInput("source", "copy_to_itself") }
         var job = ImportJob(accountId: identity.account._id, databaseId: target._id, createdBy: identity.user.login, fileName: source.name, format: .profiles)
@@ -92,11 +92,11 @@ public struct ImportService: Sendable {
 
     /// Confirms the mapping and mode and queues the job.
     public func start(_ id: String, mapping: [ImportJob.ColumnMapping]?, mode: ProfileWriter.Mode, hasHeader: Bool, by identity: Identity) async throws -> ImportJob {
-        try customers.require(identity, .profiles, .import)
+        try identity.require(.profiles, .import)
         var job = try await job(id, for: identity)
         guard job.state == .uploaded else { throw InvalidInput("state", "import_not_startable", job.state.rawValue) }
         let database = try await customers.database(job.databaseId, for: identity)
-        if mode != .add { try customers.require(identity, .profiles, .edit) }
+        if mode != .add { try identity.require(.profiles, .edit) }
         if let mapping { job.mapping = mapping }
         job.mode = mode
         job.hasHeader = hasHeader
@@ -126,7 +126,7 @@ public struct ImportService: Sendable {
     }
 
     public func cancel(_ id: String, by identity: Identity) async throws {
-        try customers.require(identity, .profiles, .import)
+        try identity.require(.profiles, .import)
         let job = try await job(id, for: identity)
         guard !job.state.isFinished else { return }
         if job.state == .uploaded {
