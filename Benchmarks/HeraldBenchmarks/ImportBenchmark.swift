@@ -70,7 +70,7 @@ enum ImportBenchmark {
         try await profiles.prepare()
         try await profiles.prepare(database)
         var job = ImportJob(accountId: "bench", databaseId: database._id, createdBy: "bench", fileName: "bench.csv", format: .csv)
-        _ = try await jobs.storeFile(for: &job, from: FileBlocksSequence(url: url), limit: .max)
+        _ = try await jobs.storeFile(for: &job, from: FileBlocks(url: url), limit: .max)
         job.mapping = header.enumerated().map { ImportJob.ColumnMapping(column: $0.offset, header: $0.element, field: $0.element) }
         job.state = .queued
         try await jobs.jobs.insertOne(job)
@@ -107,20 +107,4 @@ enum ImportBenchmark {
                             referenceName: "raw insertMany peak", minimumRatio: nil, absoluteMaximum: 300),
         ]
     }
-}
-
-/// A file read in 1 MiB blocks.
-struct FileBlocksSequence: AsyncSequence {
-    typealias Element = [UInt8]
-    let url: URL
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let handle: FileHandle?
-        mutating func next() async throws -> [UInt8]? {
-            guard let handle, let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
-            return [UInt8](data)
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: try? FileHandle(forReadingFrom: url)) }
 }

@@ -39,7 +39,7 @@ public struct ExportRunner: Sendable {
                 try await writer.append(Array((["id"] + keys).map(Self.csvField).joined(separator: ",").utf8) + [13, 10])
                 var count: Int64 = 0
                 for try await profile in cursor {
-                    let line = ([profile._id] + keys.map { Self.text(profile[field: $0]) }).map(Self.csvField).joined(separator: ",")
+                    let line = ([profile._id] + keys.map { StoredValueText.text(profile[field: $0]) }).map(Self.csvField).joined(separator: ",")
                     try await writer.append(Array(line.utf8) + [13, 10])
                     count += 1
                     if count % 5000 == 0 { try await progress(job, count) }
@@ -81,25 +81,6 @@ public struct ExportRunner: Sendable {
         logger.info("export finished", metadata: ["job": "\(job._id)", "state": "\(state.rawValue)", "summary": "\(message)"])
     }
 
-    /// A stored value as an import reads it back.
-    public static func text(_ value: BSONValue?) -> String {
-        guard let value else { return "" }
-        switch value {
-        case .string(let text): return text
-        case .int32(let n): return String(n)
-        case .int64(let n): return String(n)
-        case .double(let n): return n.rounded() == n && abs(n) < 1e15 ? String(Int64(n)) : String(n)
-        case .bool(let b): return b ? "true" : "false"
-        case .datetime: return value.dateValue.map { ISO8601DateFormatter().string(from: $0) } ?? ""
-        case .array(let items) where items.allSatisfy({ $0.stringValue != nil }): return items.compactMap(\.stringValue).joined(separator: "; ")
-        case .array, .document:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            return (try? encoder.encode(ExportJSON(value: value))).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        default: return ""
-        }
-    }
-
     static func cell(_ value: BSONValue?) -> XLSXSheetWriter.Cell {
         switch value {
         case nil, .null?: .empty
@@ -107,7 +88,7 @@ public struct ExportRunner: Sendable {
         case .int64(let n)?: abs(n) < 1 << 53 ? .number(Double(n)) : .text(String(n))
         case .double(let n)?: .number(n)
         case .bool(let b)?: .bool(b)
-        default: .text(text(value))
+        default: .text(StoredValueText.text(value))
         }
     }
 
@@ -153,13 +134,17 @@ struct ChunkedOutput {
 }
 
 /// A file read in 1 MiB blocks.
-struct FileBlocks: AsyncSequence {
-    typealias Element = [UInt8]
+public struct FileBlocks: AsyncSequence, Sendable {
+    public typealias Element = [UInt8]
     let url: URL
 
-    struct AsyncIterator: AsyncIteratorProtocol {
+    public init(url: URL) {
+        self.url = url
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
         let handle: FileHandle?
-        mutating func next() async throws -> [UInt8]? {
+        public mutating func next() async throws -> [UInt8]? {
             guard let handle, let data = try handle.read(upToCount: JobStore.chunkSize), !data.isEmpty else {
                 try handle?.close()
                 return nil
@@ -168,39 +153,5 @@ struct FileBlocks: AsyncSequence {
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: try? FileHandle(forReadingFrom: url)) }
-}
-
-/// A stored list or document as JSON.
-struct ExportJSON: Encodable {
-    let value: BSONValue
-
-    struct Key: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        switch value {
-        case .array(let items):
-            var container = encoder.unkeyedContainer()
-            for item in items { try container.encode(ExportJSON(value: item)) }
-        case .document(let document):
-            var container = encoder.container(keyedBy: Key.self)
-            for (key, item) in document { try container.encode(ExportJSON(value: item), forKey: Key(stringValue: key)) }
-        default:
-            var container = encoder.singleValueContainer()
-            switch value {
-            case .string(let text): try container.encode(text)
-            case .int32(let n): try container.encode(n)
-            case .int64(let n): try container.encode(n)
-            case .double(let n): try container.encode(n)
-            case .bool(let b): try container.encode(b)
-            case .datetime: try container.encode(ExportRunner.text(value))
-            default: try container.encodeNil()
-            }
-        }
-    }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: try? FileHandle(forReadingFrom: url)) }
 }

@@ -111,7 +111,7 @@ public enum ImportTable {
                                                      options: FindOptions(sort: ["_id": 1], limit: limit, batchSize: size))
                     for try await profile in cursor {
                         line += 1
-                        pending.rows.append(DelimitedTextReader.Row(line: line, fields: keys.map { ExportRunner.text(profile[field: $0]) }))
+                        pending.rows.append(DelimitedTextReader.Row(line: line, fields: keys.map { StoredValueText.text(profile[field: $0]) }))
                         if pending.rows.count >= size {
                             continuation.yield(pending)
                             pending = Batch(rows: [], problems: [])

@@ -33,22 +33,8 @@ struct ProfilesController {
 
     // MARK: Panel
 
-    /// A stored value as the text a form shows.
-    static func text(_ value: BSONValue?) -> String {
-        guard let value else { return "" }
-        switch value {
-        case .string(let text): return text
-        case .datetime: return value.dateValue.map { ISO8601DateFormatter().string(from: $0) } ?? ""
-        case .array(let items) where items.allSatisfy({ $0.stringValue != nil }): return items.compactMap(\.stringValue).joined(separator: "; ")
-        case .array, .document:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let data = try? encoder.encode(JSONValue(value: value))
-            return data.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        case .bool(let b): return b ? "yes" : "no"
-        default: return value.displayText
-        }
-    }
+    /// A stored value as the text a form shows (and sends back unchanged when untouched).
+    static func text(_ value: BSONValue?) -> String { StoredValueText.text(value) }
 
     /// The inputs of a profile form, one per field, typed for the browser.
     static func inputs(_ database: ProfileDatabase, profile: Profile?, catalog: Catalog) -> [[String: Any]] {
@@ -59,8 +45,8 @@ struct ProfilesController {
             switch field.type {
             case .table: input["textarea"] = true
             case .boolean: input["select"] = true; input["choices"] = [["value": "", "label": "—", "selected": value.isEmpty],
-                                               ["value": "yes", "label": catalog.text("common.yes"), "selected": value == "yes"],
-                                               ["value": "no", "label": catalog.text("common.no"), "selected": value == "no"]]
+                                               ["value": "true", "label": catalog.text("common.yes"), "selected": value == "true"],
+                                               ["value": "false", "label": catalog.text("common.no"), "selected": value == "false"]]
             case .enumeration: input["select"] = true; input["choices"] = [["value": "", "label": "—", "selected": value.isEmpty]]
                 + field.options.map { ["value": $0, "label": $0, "selected": $0 == value] }
             case .date: input["html"] = "date"

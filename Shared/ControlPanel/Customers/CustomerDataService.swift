@@ -325,7 +325,7 @@ public struct CustomerDataService: Sendable {
                                                          properties: ["fields": .array(parsed.map { .string($0.0) })])])
                 try await audit.record(identity.actor, "profile.update", kind: "profile", id: profileId, name: Self.title(of: current, in: database),
                                        changes: parsed.map { key, value in
-                                           .init(field: key, before: before[field: key].map(Self.auditText), after: value == .null ? nil : Self.auditText(value))
+                                           .init(field: key, before: before[field: key].map { StoredValueText.text($0) }, after: value == .null ? nil : StoredValueText.text(value))
                                        } + subscriptions.map { .init(field: "subscription \($0.channel.rawValue) \($0.address)", before: nil, after: $0.status.rawValue) })
                 return current
             }
@@ -333,14 +333,6 @@ public struct CustomerDataService: Sendable {
             if attempt == 4 { break }
         }
         throw InvalidInput("version", "profile_busy")
-    }
-
-    static func auditText(_ value: BSONValue) -> String {
-        switch value {
-        case .string(let text): text
-        case .datetime: value.dateValue.map { ISO8601DateFormatter().string(from: $0) } ?? ""
-        default: value.displayText
-        }
     }
 
     public func deleteProfile(_ profileId: String, in databaseId: String, by identity: Identity) async throws {
