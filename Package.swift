@@ -41,6 +41,7 @@ let package = Package(
         .systemLibrary(name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
         .systemLibrary(name: "CLDAP", path: "Shared/CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
         .systemLibrary(name: "CXLSXWriter", path: "Shared/CXLSXWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
+        .systemLibrary(name: "CPostgres", path: "Shared/CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CFreeXL", path: "Shared/CFreeXL", pkgConfig: "freexl", providers: [.apt(["libfreexl-dev"])]),
 
         // MARK: Libraries
@@ -98,7 +99,8 @@ let package = Package(
         .target(
             name: "DataJobs",
             dependencies: [
-                "CustomerData", "Imports", "Mongo", "AMQP", "Contracts", "CXLSXWriter",
+                "CustomerData", "Imports", "Mongo", "AMQP", "Contracts", "CXLSXWriter", "CPostgres",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -13,6 +13,7 @@ await HeraldService.main(.jobServer, services: { context in
     return [
         JobRequestConsumer.imports(amqp: context.amqp, runner: runner, logger: context.logger),
         JobRequestConsumer.exports(amqp: context.amqp, runner: exporter, logger: context.logger),
+        SQLSyncScheduler(runner: runner, logger: context.logger),
         ActivityWriter(amqp: context.amqp, databases: databases, writer: writer, logger: context.logger),
     ]
 })

@@ -18,6 +18,7 @@ public struct ControlPanel: Sendable {
     public let customers: CustomerDataService
     public let imports: ImportService
     public let exports: ExportService
+    public let syncs: SyncService
     let amqp: AMQPConnection?
     public let settings: Settings
     let logger: Logger
@@ -64,6 +65,7 @@ public struct ControlPanel: Sendable {
         imports = ImportService(settings: settingsClient.database(settings.database), customers: customers, amqp: amqp, audit: audit,
                                 maximumSize: Int64(settings.importMaximumMegabytes) << 20)
         exports = ExportService(jobs: imports.jobs, customers: customers, amqp: amqp, audit: audit)
+        syncs = SyncService(jobs: imports.jobs, customers: customers, audit: audit)
         self.settings = settings
         self.logger = logger
     }
@@ -115,6 +117,7 @@ public struct ControlPanel: Sendable {
         ImportsController(imports: imports, customers: customers, renderer: renderer).addRoutes(to: router)
         EventsController(customers: customers, amqp: amqp).addRoutes(to: router)
         ExportsController(exports: exports, customers: customers, renderer: renderer).addRoutes(to: router)
+        SyncsController(syncs: syncs, imports: imports, customers: customers, renderer: renderer).addRoutes(to: router)
         let document = (try? Data(contentsOf: resources.appendingPathComponent("openapi.json"))) ?? Data("{}".utf8)
         APIDocsController(document: document, renderer: renderer).addRoutes(to: router)
     }

@@ -17,6 +17,8 @@ public struct ImportJob: Codable, Sendable, Equatable {
         case csv, txt, xls, xlsx
         /// Another profile database of the account: a copy (``ImportJob/sourceDatabaseId``).
         case profiles
+        /// An external SQL database: a run of an ``SQLSync`` (``ImportJob/syncId``).
+        case sql
 
         /// The format a file name says, or nil.
         public init?(fileName: String) {
@@ -74,6 +76,8 @@ public struct ImportJob: Codable, Sendable, Equatable {
     public var cancelRequestedAt: Date?
     /// For a copy: the database the profiles come from.
     public var sourceDatabaseId: String?
+    /// For an SQL sync's run: the sync.
+    public var syncId: String?
 
     public init(accountId: String, databaseId: String, createdBy: String, fileName: String, format: Format) {
         _id = ObjectId().hex

@@ -45,18 +45,31 @@ public struct ImportRunner: Sendable {
         do {
             var headerSkipped = !job.hasHeader
             let source = job.format == .profiles ? try await sourceDatabase(of: job) : nil
-            let batches = source.map { ImportTable.batches(of: $0, in: writer.store) } ?? ImportTable.batches(of: job, in: jobs)
+            let sync = job.format == .sql ? try await sqlSync(of: job) : nil
+            let batches = source.map { ImportTable.batches(of: $0, in: writer.store) }
+                ?? sync.map { ImportTable.batches(of: $0) } ?? ImportTable.batches(of: job, in: jobs)
+            var cursorIndex: Int?
+            var lastCursor: String?
             for try await batch in batches {
                 var rows = batch.rows
                 if !headerSkipped, !rows.isEmpty {
-                    rows.removeFirst()
+                    let header = rows.removeFirst()
                     headerSkipped = true
+                    if let sync {
+                        // An SQL sync maps by column name; the query decides the order.
+                        job.mapping = header.fields.enumerated().map { .init(column: $0.offset, header: $0.element, field: sync.mapping[$0.element] ?? "") }
+                        cursorIndex = header.fields.firstIndex(of: sync.cursorColumn)
+                    }
                 }
+                if let cursorIndex, let last = rows.last, cursorIndex < last.fields.count { lastCursor = last.fields[cursorIndex] }
                 try await process(rows, problems: batch.problems, job: &job, database: database)
                 if try await cancelRequested(job) {
                     try await finish(&job, state: .cancelled, message: "cancelled after \(job.counters.read) rows")
                     return
                 }
+            }
+            if let sync, let lastCursor {
+                _ = try await jobs.syncs.updateOne(filter: ["_id": .string(sync._id)], update: ["$set": ["lastCursor": .string(lastCursor)]])
             }
             let c = job.counters
             try await finish(&job, state: .succeeded, message: "\(c.read) rows: \(c.created) created, \(c.updated) updated, \(c.unchanged) unchanged, \(c.skipped) skipped, \(c.rejected) rejected")
@@ -121,6 +134,13 @@ public struct ImportRunner: Sendable {
             throw ImportTable.WrongFile(message: "the database to copy from no longer exists")
         }
         return source
+    }
+
+    func sqlSync(of job: ImportJob) async throws -> SQLSync {
+        guard let id = job.syncId, let sync = try await jobs.syncs.findOne(["_id": .string(id), "accountId": .string(job.accountId)]) else {
+            throw ImportTable.WrongFile(message: "the SQL sync no longer exists")
+        }
+        return sync
     }
 
     func cancelRequested(_ job: ImportJob) async throws -> Bool {

@@ -3,6 +3,7 @@ import CustomerData
 import Foundation
 import Imports
 import Mongo
+import NIOPosix
 
 /// The rows of an uploaded file, whatever its format: CSV and TXT are read as they stream in,
 /// spreadsheets from a temporary copy. A file that is not what it claims is refused before any
@@ -70,8 +71,8 @@ public enum ImportTable {
                         pending.rows += rows
                         pending.problems += problems
                         if !pending.rows.isEmpty || !pending.problems.isEmpty { continuation.yield(pending) }
-                    case .profiles:
-                        throw WrongFile(message: "a copy reads its source database, not a file")
+                    case .profiles, .sql:
+                        throw WrongFile(message: "a copy or an SQL sync reads its source, not a file")
                     case .xls, .xlsx:
                         let url = try await store.temporaryCopy(of: job)
                         defer { try? FileManager.default.removeItem(at: url) }
@@ -119,6 +120,50 @@ public enum ImportTable {
                     }
                     if !pending.rows.isEmpty { continuation.yield(pending) }
                     continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// An SQL sync's new rows: the query's columns as the header, then the rows past the cursor in
+    /// pages of `size`, ordered by the cursor column (libpq, on NIO's blocking pool).
+    public static func batches(of sync: SQLSync, size: Int = 1000) -> AsyncThrowingStream<Batch, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let source = try await NIOThreadPool.singleton.runIfActive { try PostgresSource(url: sync.url) }
+                    var cursor = sync.lastCursor
+                    var line = 1
+                    var headerSent = false
+                    while true {
+                        let column = "\"" + sync.cursorColumn + "\""
+                        let sql = "SELECT * FROM (\(sync.query)) AS herald_source" + (cursor == nil ? "" : " WHERE herald_source.\(column) > $1")
+                            + " ORDER BY herald_source.\(column) LIMIT \(size)"
+                        let parameters = cursor.map { [$0] } ?? []
+                        let (columns, rows) = try await NIOThreadPool.singleton.runIfActive { try source.query(sql, parameters: parameters) }
+                        guard let cursorIndex = columns.firstIndex(of: sync.cursorColumn) else {
+                            throw WrongFile(message: "the query has no column '\(sync.cursorColumn)' to follow")
+                        }
+                        var batch = Batch(rows: [], problems: [])
+                        if !headerSent {
+                            batch.rows.append(DelimitedTextReader.Row(line: 1, fields: columns))
+                            headerSent = true
+                        }
+                        for row in rows {
+                            line += 1
+                            batch.rows.append(DelimitedTextReader.Row(line: line, fields: row.map { $0 ?? "" }))
+                        }
+                        if let last = rows.last?[cursorIndex] { cursor = last }
+                        continuation.yield(batch)
+                        if rows.count < size { break }
+                    }
+                    withExtendedLifetime(source) {}
+                    continuation.finish()
+                } catch let error as PostgresSource.Failure {
+                    continuation.finish(throwing: WrongFile(message: error.message))
                 } catch {
                     continuation.finish(throwing: error)
                 }

@@ -9,6 +9,7 @@ public struct JobStore: Sendable {
     public let chunks: MongoCollection<FileChunk>
     public let errors: MongoCollection<ImportRowError>
     public let exports: MongoCollection<ExportJob>
+    public let syncs: MongoCollection<SQLSync>
 
     public static let chunkSize = 1 << 20
 
@@ -25,12 +26,14 @@ public struct JobStore: Sendable {
         chunks = database.collection("import_files", of: FileChunk.self)
         errors = database.collection("import_errors", of: ImportRowError.self)
         exports = database.collection("export_jobs", of: ExportJob.self)
+        syncs = database.collection("sql_syncs", of: SQLSync.self)
     }
 
     public func prepare() async throws {
         try await jobs.createIndexes([IndexModel(keys: ["accountId": 1, "databaseId": 1, "createdAt": -1], name: "account_database_created")])
         try await chunks.createIndexes([IndexModel(keys: ["jobId": 1, "index": 1], name: "job_index")])
         try await errors.createIndexes([IndexModel(keys: ["jobId": 1, "line": 1], name: "job_line")])
+        try await syncs.createIndexes([IndexModel(keys: ["nextRun": 1], name: "next_run"), IndexModel(keys: ["accountId": 1, "databaseId": 1], name: "account_database")])
         try await exports.createIndexes([IndexModel(keys: ["accountId": 1, "databaseId": 1, "createdAt": -1], name: "account_database_created")])
     }
 

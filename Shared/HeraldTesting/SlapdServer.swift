@@ -149,7 +149,7 @@ public final class SlapdServer: @unchecked Sendable {
         throw TestServerError(message: "slapd did not start on port \(port): \(process.output)")
     }
 
-    static func accepts(_ port: Int) -> Bool {
+    public static func accepts(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()

@@ -1,0 +1,75 @@
+import BSON
+import CustomerData
+import Foundation
+
+/// A scheduled import from an external SQL database: a saved query, an incremental cursor column
+/// (each run reads only rows past the last value seen), a column → field mapping, and how often.
+public struct SQLSync: Codable, Sendable, Equatable {
+    public enum Engine: String, Codable, Sendable, CaseIterable { case postgresql }
+
+    public var _id: String
+    public var accountId: String
+    public var databaseId: String
+    public var name: String
+    public var engine: Engine
+    /// `postgresql://user:password@host:port/database` — a secret, never shown back in full.
+    public var url: String
+    /// A SELECT; each run reads it as a subquery, past the cursor, in pages of 1,000 rows.
+    public var query: String
+    /// A column of the query that grows with every new or changed row (an id, an `updated_at`).
+    public var cursorColumn: String
+    /// The largest cursor value imported so far; nil before the first run.
+    public var lastCursor: String?
+    /// Column name → field key; columns not named are skipped.
+    public var mapping: [String: String]
+    public var mode: ProfileWriter.Mode
+    public var intervalMinutes: Int
+    /// 0 pauses the schedule (Unix seconds of the next run otherwise).
+    public var nextRun: Int64
+    public var lastJobId: String?
+    public var createdAt: Date
+
+    public init(accountId: String, databaseId: String, name: String, url: String, query: String, cursorColumn: String,
+                mapping: [String: String], mode: ProfileWriter.Mode, intervalMinutes: Int)
+    {
+        _id = ObjectId().hex
+        self.accountId = accountId
+        self.databaseId = databaseId
+        self.name = name
+        engine = .postgresql
+        self.url = url
+        self.query = query
+        self.cursorColumn = cursorColumn
+        self.mapping = mapping
+        self.mode = mode
+        self.intervalMinutes = intervalMinutes
+        nextRun = Int64(Date().timeIntervalSince1970)
+        createdAt = Date()
+    }
+
+    /// The URL with its password replaced, for pages and answers.
+    public var redactedURL: String {
+        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://"), let colon = url[scheme.upperBound..<at].firstIndex(of: ":") else { return url }
+        return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
+    }
+
+    /// Problems with the settings, as (field, message).
+    public func problems() -> [(field: String, message: String)] {
+        var found: [(String, String)] = []
+        if name.trimmingCharacters(in: .whitespaces).isEmpty { found.append(("name", "give the sync a name")) }
+        if !(url.hasPrefix("postgresql://") || url.hasPrefix("postgres://")) { found.append(("url", "use postgresql://user:password@host:port/database")) }
+        let select = query.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        if !(select.hasPrefix("select") || select.hasPrefix("with")) || select.contains(";") {
+            found.append(("query", "one SELECT (or WITH … SELECT) without a semicolon"))
+        }
+        if !Self.isIdentifier(cursorColumn) { found.append(("cursorColumn", "a column name of letters, digits and _")) }
+        if !(1...43200).contains(intervalMinutes) { found.append(("intervalMinutes", "use 1 minute to 30 days")) }
+        if mapping.isEmpty { found.append(("mapping", "map at least one column to a field")) }
+        return found
+    }
+
+    static func isIdentifier(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, text.count <= 63, first == "_" || CharacterSet.letters.contains(first) else { return false }
+        return text.unicodeScalars.allSatisfy { $0 == "_" || CharacterSet.alphanumerics.contains($0) }
+    }
+}

@@ -1,0 +1,79 @@
+import BSON
+import ControlPanel
+import CustomerData
+import DataJobs
+import Foundation
+import HeraldTesting
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Scheduled imports from a real PostgreSQL server, started for the test.
+@Suite struct SQLSyncTests {
+    @Test func theSameCustomersFromCSVAndPostgreSQLBecomeOneProfileEachAndLaterRunsReadOnlyNewRows() async throws {
+        let postgres = try await PostgresServer()
+        do {
+            try await postgres.execute("""
+                CREATE TABLE customers (id serial PRIMARY KEY, email text, name text, city text);
+                INSERT INTO customers (email, name, city) VALUES ('anna@example.com', 'Anna', 'Oslo'), ('BOB@example.com', 'Bob', 'Bergen'), ('cid@example.com', 'Cid', 'Molde');
+                """)
+            try await PanelHarness.with(imports: true) { harness, client in
+                var auth = try await ImportTests.token(harness)
+                let id = try await ImportTests.database(harness, client, auth: auth, fields: #"""
+                    [{"key": "email", "type": "email", "unique": true}, {"key": "first_name", "type": "string"}, {"key": "phone", "type": "phone"}, {"key": "city", "type": "string"}]
+                    """#)
+                // Two of them arrive first from a CSV file, with phone numbers.
+                let csv = "email,phone\nanna@example.com,+4790000001\nbob@example.com,+4790000002\n"
+                let upload = try await client.execute(uri: "/api/v1/databases/\(id)/imports?name=first.csv", method: .post, headers: auth, body: ByteBuffer(string: csv))
+                let uploadId = try #require(try JSONSerialization.jsonObject(with: Data(buffer: upload.body)) as? [String: Any])["id"] as? String
+                #expect(try await harness.waitForImport(uploadId!).counters.created == 2)
+
+                auth[.contentType] = "application/json"
+                let wrong = try await client.execute(uri: "/api/v1/databases/\(id)/syncs", method: .post, headers: auth, body: ByteBuffer(string: #"""
+                    {"name": "Shop", "url": "postgresql://postgres@127.0.0.1:\#(FreePort.next())/postgres", "query": "SELECT * FROM customers",
+                     "cursorColumn": "id", "mapping": {"email": "email"}, "intervalMinutes": 60}
+                    """#))
+                #expect(wrong.status == .unprocessableContent && String(buffer: wrong.body).contains("cannot connect to PostgreSQL"))
+                let noCursor = try await client.execute(uri: "/api/v1/databases/\(id)/syncs", method: .post, headers: auth, body: ByteBuffer(string: #"""
+                    {"name": "Shop", "url": "\#(postgres.url)", "query": "SELECT email, name FROM customers", "cursorColumn": "id",
+                     "mapping": {"email": "email"}, "intervalMinutes": 60}
+                    """#))
+                #expect(String(buffer: noCursor.body).contains("the query has no column 'id'; it has email, name"))
+
+                let created = try await client.execute(uri: "/api/v1/databases/\(id)/syncs", method: .post, headers: auth, body: ByteBuffer(string: #"""
+                    {"name": "Shop", "url": "\#(postgres.url)", "query": "SELECT id, email, name, city FROM customers", "cursorColumn": "id",
+                     "mapping": {"email": "email", "name": "first_name", "city": "city"}, "intervalMinutes": 60}
+                    """#))
+                #expect(created.status == .created, "\(String(buffer: created.body))")
+                let sync = try #require(try JSONSerialization.jsonObject(with: Data(buffer: created.body)) as? [String: Any])
+                let syncId = try #require(sync["id"] as? String)
+                #expect((sync["url"] as? String)?.contains("***") == false)  // no password in this URL to hide
+                let scheduler = SQLSyncScheduler(runner: ImportRunner(jobs: harness.panel.imports.jobs, databases: harness.panel.customers.databases,
+                                                                      writer: harness.panel.customers.writer, logger: TestEnvironment.logger("sync")),
+                                                 logger: TestEnvironment.logger("sync"))
+                #expect(try await scheduler.runDue() == 1)
+                let first = try #require(try await harness.panel.imports.jobs.jobs.findOne(["syncId": .string(syncId)]))
+                #expect(first.state == .succeeded && first.counters.read == 3 && first.counters.updated == 2 && first.counters.created == 1, "\(first.message)")
+                let database = try #require(try await harness.panel.customers.databases.findOne(["_id": .string(id)]))
+                #expect(try await harness.panel.customers.profiles.count(database) == 3)
+                let bob = try #require(try await harness.panel.customers.profiles.list(database, search: "bob@example.com").first)
+                #expect(bob.fields.isEquivalent(to: ["email": "bob@example.com", "phone": "+4790000002", "first_name": "Bob", "city": "Bergen"]))
+                // Not due again for an hour.
+                #expect(try await scheduler.runDue() == 0)
+
+                try await postgres.execute("INSERT INTO customers (email, name, city) VALUES ('dan@example.com', 'Dan', 'Oslo'), ('eve@example.com', 'Eve', 'Oslo')")
+                #expect(try await client.execute(uri: "/api/v1/syncs/\(syncId)/run", method: .post, headers: auth).status == .accepted)
+                #expect(try await scheduler.runDue() == 1)
+                let runs = try await harness.panel.imports.jobs.jobs.find(["syncId": .string(syncId)], options: .init(sort: ["createdAt": -1])).collect()
+                #expect(runs.count == 2)
+                #expect(runs.first?.counters.read == 2 && runs.first?.counters.created == 2, "\(runs.first?.message ?? "")")
+                #expect(try await harness.panel.customers.profiles.count(database) == 5)
+                #expect(try await harness.auditActions().contains("sync.create"))
+            }
+        } catch {
+            await postgres.stop()
+            throw error
+        }
+        await postgres.stop()
+    }
+}
