@@ -42,6 +42,7 @@ let package = Package(
         .systemLibrary(name: "CLDAP", path: "Shared/CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
         .systemLibrary(name: "CXLSXWriter", path: "Shared/CXLSXWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
         .systemLibrary(name: "CPostgres", path: "Shared/CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMariaDB", path: "Shared/CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .systemLibrary(name: "CFreeXL", path: "Shared/CFreeXL", pkgConfig: "freexl", providers: [.apt(["libfreexl-dev"])]),
 
         // MARK: Libraries
@@ -99,7 +100,7 @@ let package = Package(
         .target(
             name: "DataJobs",
             dependencies: [
-                "CustomerData", "Imports", "Mongo", "AMQP", "Contracts", "CXLSXWriter", "CPostgres",
+                "CustomerData", "Imports", "Mongo", "AMQP", "Contracts", "CXLSXWriter", "CPostgres", "CMariaDB",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -129,21 +129,18 @@ public enum ImportTable {
     }
 
     /// An SQL sync's new rows: the query's columns as the header, then the rows past the cursor in
-    /// pages of `size`, ordered by the cursor column (libpq, on NIO's blocking pool).
+    /// pages of `size`, ordered by the cursor column (libpq or Connector/C, on NIO's blocking pool).
     public static func batches(of sync: SQLSync, size: Int = 1000) -> AsyncThrowingStream<Batch, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    let source = try await NIOThreadPool.singleton.runIfActive { try PostgresSource(url: sync.url) }
+                    let source = try await NIOThreadPool.singleton.runIfActive { try SQLSource(sync: sync) }
                     var cursor = sync.lastCursor
                     var line = 1
                     var headerSent = false
                     while true {
-                        let column = "\"" + sync.cursorColumn + "\""
-                        let sql = "SELECT * FROM (\(sync.query)) AS herald_source" + (cursor == nil ? "" : " WHERE herald_source.\(column) > $1")
-                            + " ORDER BY herald_source.\(column) LIMIT \(size)"
-                        let parameters = cursor.map { [$0] } ?? []
-                        let (columns, rows) = try await NIOThreadPool.singleton.runIfActive { try source.query(sql, parameters: parameters) }
+                        let after = cursor
+                        let (columns, rows) = try await NIOThreadPool.singleton.runIfActive { try source.page(of: sync, after: after, limit: size) }
                         guard let cursorIndex = columns.firstIndex(of: sync.cursorColumn) else {
                             throw WrongFile(message: "the query has no column '\(sync.cursorColumn)' to follow")
                         }

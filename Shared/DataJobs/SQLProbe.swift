@@ -5,8 +5,16 @@ public enum SQLProbe {
     /// The query's columns (it runs with LIMIT 1).
     public static func columns(of sync: SQLSync) async throws -> [String] {
         try await NIOThreadPool.singleton.runIfActive {
-            let source = try PostgresSource(url: sync.url, timeoutSeconds: 5)
-            return try source.query("SELECT * FROM (\(sync.query)) AS herald_source LIMIT 1").columns
+            try SQLSource(sync: sync, timeoutSeconds: 5).page(of: SQLSync.probing(sync), after: nil, limit: nil).columns
         }
+    }
+}
+
+extension SQLSync {
+    /// The sync's query limited to one row, for a probe.
+    static func probing(_ sync: SQLSync) -> SQLSync {
+        var probe = sync
+        probe.query = "SELECT * FROM (\(sync.query)) AS herald_probe LIMIT 1"
+        return probe
     }
 }

@@ -5,14 +5,26 @@ import Foundation
 /// A scheduled import from an external SQL database: a saved query, an incremental cursor column
 /// (each run reads only rows past the last value seen), a column → field mapping, and how often.
 public struct SQLSync: Codable, Sendable, Equatable {
-    public enum Engine: String, Codable, Sendable, CaseIterable { case postgresql }
+    public enum Engine: String, Codable, Sendable, CaseIterable {
+        case postgresql, mysql
+
+        /// The engine a URL names: `postgresql://`/`postgres://`, or `mysql://`/`mariadb://`.
+        public init?(url: String) {
+            if url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") { self = .postgresql }
+            else if url.hasPrefix("mysql://") || url.hasPrefix("mariadb://") { self = .mysql }
+            else { return nil }
+        }
+
+        /// How the engine quotes a column name.
+        func quote(_ column: String) -> String { self == .mysql ? "`\(column)`" : "\"\(column)\"" }
+    }
 
     public var _id: String
     public var accountId: String
     public var databaseId: String
     public var name: String
     public var engine: Engine
-    /// `postgresql://user:password@host:port/database` — a secret, never shown back in full.
+    /// `postgresql://…` or `mysql://user:password@host:port/database` — a secret, never shown back in full.
     public var url: String
     /// A SELECT; each run reads it as a subquery, past the cursor, in pages of 1,000 rows.
     public var query: String
@@ -36,7 +48,7 @@ public struct SQLSync: Codable, Sendable, Equatable {
         self.accountId = accountId
         self.databaseId = databaseId
         self.name = name
-        engine = .postgresql
+        engine = Engine(url: url) ?? .postgresql
         self.url = url
         self.query = query
         self.cursorColumn = cursorColumn
@@ -57,7 +69,7 @@ public struct SQLSync: Codable, Sendable, Equatable {
     public func problems() -> [(field: String, message: String)] {
         var found: [(String, String)] = []
         if name.trimmingCharacters(in: .whitespaces).isEmpty { found.append(("name", "give the sync a name")) }
-        if !(url.hasPrefix("postgresql://") || url.hasPrefix("postgres://")) { found.append(("url", "use postgresql://user:password@host:port/database")) }
+        if Engine(url: url) == nil { found.append(("url", "use postgresql://user:password@host:port/database or mysql://user:password@host:port/database")) }
         let select = query.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         if !(select.hasPrefix("select") || select.hasPrefix("with")) || select.contains(";") {
             found.append(("query", "one SELECT (or WITH … SELECT) without a semicolon"))

@@ -76,4 +76,45 @@ import Testing
         }
         await postgres.stop()
     }
+
+    @Test func aMariaDBSourceImportsAndLaterRunsReadOnlyNewRows() async throws {
+        let mariadb = try await MariaDBServer()
+        do {
+            try await mariadb.execute("""
+                CREATE TABLE clients (id INT AUTO_INCREMENT PRIMARY KEY, mail VARCHAR(200), full_name VARCHAR(200), changed DATETIME);
+                INSERT INTO clients (mail, full_name, changed) VALUES ('ann@example.com', 'Анна', '2024-01-01 10:00:00'), ('ben@example.com', 'Ben', '2024-01-02 10:00:00');
+                """)
+            try await PanelHarness.with(imports: true) { harness, client in
+                var auth = try await ImportTests.token(harness)
+                let id = try await ImportTests.database(harness, client, auth: auth, fields: #"[{"key": "email", "type": "email", "unique": true}, {"key": "first_name", "type": "string"}]"#)
+                auth[.contentType] = "application/json"
+                let created = try await client.execute(uri: "/api/v1/databases/\(id)/syncs", method: .post, headers: auth, body: ByteBuffer(string: #"""
+                    {"name": "CRM", "url": "\#(mariadb.url)", "query": "SELECT mail, full_name, changed FROM clients", "cursorColumn": "changed",
+                     "mapping": {"mail": "email", "full_name": "first_name"}, "intervalMinutes": 15}
+                    """#))
+                #expect(created.status == .created, "\(String(buffer: created.body))")
+                let view = try #require(try JSONSerialization.jsonObject(with: Data(buffer: created.body)) as? [String: Any])
+                #expect(view["url"] as? String == mariadb.url.replacingOccurrences(of: ":secret@", with: ":***@"))
+                let syncId = try #require(view["id"] as? String)
+                let scheduler = SQLSyncScheduler(runner: ImportRunner(jobs: harness.panel.imports.jobs, databases: harness.panel.customers.databases,
+                                                                      writer: harness.panel.customers.writer, logger: TestEnvironment.logger("sync")),
+                                                 logger: TestEnvironment.logger("sync"))
+                #expect(try await scheduler.runDue() == 1)
+                try await mariadb.execute("INSERT INTO clients (mail, full_name, changed) VALUES ('cat@example.com', 'Cat', '2024-01-03 10:00:00'); UPDATE clients SET full_name = 'Benjamin', changed = '2024-01-04 10:00:00' WHERE id = 2;")
+                _ = try await client.execute(uri: "/api/v1/syncs/\(syncId)/run", method: .post, headers: auth)
+                #expect(try await scheduler.runDue() == 1)
+                let runs = try await harness.panel.imports.jobs.jobs.find(["syncId": .string(syncId)], options: .init(sort: ["createdAt": 1])).collect()
+                #expect(runs.map(\.counters.read) == [2, 2] && runs.last?.counters.created == 1 && runs.last?.counters.updated == 1, "\(runs.map(\.message))")
+                let database = try #require(try await harness.panel.customers.databases.findOne(["_id": .string(id)]))
+                let ben = try #require(try await harness.panel.customers.profiles.list(database, search: "ben@example.com").first)
+                #expect(ben[field: "first_name"] == "Benjamin")
+                let ann = try #require(try await harness.panel.customers.profiles.list(database, search: "ann@example.com").first)
+                #expect(ann[field: "first_name"] == "Анна")
+            }
+        } catch {
+            await mariadb.stop()
+            throw error
+        }
+        await mariadb.stop()
+    }
 }

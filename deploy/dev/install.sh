@@ -15,6 +15,7 @@ apt_packages=(
   libldap-dev                        # LDAP logins (Shared/CLDAP)
   slapd ldap-utils openssl           # a real LDAP server (and its test certificate) for the LDAP tests
   libpq-dev postgresql               # SQL syncs read PostgreSQL (Shared/CPostgres); a real server for their tests
+  libmariadb-dev mariadb-server      # SQL syncs read MySQL/MariaDB (Shared/CMariaDB); a real server for their tests
   libjs-bootstrap5 libjs-chart.js libjs-codemirror libjs-sortable   # the panel's front-end libraries, served by control
   chromium chromium-driver           # the panel's browser tests (selenium)
   zlib1g-dev                         # zip, for XLSX workbooks (ZIPFoundation)
