@@ -40,6 +40,8 @@ public struct ControlPanel: Sendable {
         /// `control.reset.password`: at start, give this local user a new one-time password (logged),
         /// unlock them and end their sessions: the runbook's way back in for a locked-out administrator.
         public var resetPasswordLogin: String = ""
+        /// `control.demo.data`: on the first run, also create a demo profile database (`make run` sets it).
+        public var demoData: Bool = false
         /// `control.import.max.megabytes`: the largest file an import accepts.
         public var importMaximumMegabytes: Int = 1024
 
@@ -81,6 +83,7 @@ public struct ControlPanel: Sendable {
         settings.auditSweepInterval = config.int(forKey: "control.audit.sweep.interval", default: settings.auditSweepInterval)
         settings.resetPasswordLogin = config.string(forKey: "control.reset.password", default: "").lowercased()
         settings.importMaximumMegabytes = config.int(forKey: "control.import.max.megabytes", default: settings.importMaximumMegabytes)
+        settings.demoData = config.bool(forKey: "control.demo.data", default: false)
         guard (1...65536).contains(settings.importMaximumMegabytes) else {
             throw ConfigurationError(key: "control.import.max.megabytes", message: "use 1 to 65536")
         }
@@ -166,6 +169,7 @@ public struct ControlPanel: Sendable {
         guard try await store.users.countDocuments() == 0 else { return }
         do {
             let (account, admin, password) = try await administration.createAccount(name: "Main", adminLogin: "admin", platformAdmin: true, by: nil)
+            if settings.demoData { try await DemoData.create(in: account, customers: customers) }
             logger.notice("first run: created account '\(account.name)' and its administrator; log in and choose a new password",
                           metadata: ["login": "\(admin.login)", "one_time_password": "\(password)"])
         } catch let error as InvalidInput where error.key == "login_taken" {

@@ -40,7 +40,7 @@ rm -f "$run_dir/stopping"
 for s in "${services[@]}"; do
   name=${s%%:*}; port=${s#*:}
   [ -x "$bin/$name" ] || { log "$bin/$name is not built"; exit 1; }
-  HERALD_HTTP_HOST=127.0.0.1 HERALD_HTTP_PORT=$port nohup "$bin/$name" >"$run_dir/$name.log" 2>&1 &
+  HERALD_HTTP_HOST=127.0.0.1 HERALD_HTTP_PORT=$port HERALD_CONTROL_DEMO_DATA=${HERALD_CONTROL_DEMO_DATA:-true} nohup "$bin/$name" >"$run_dir/$name.log" 2>&1 &
   echo $! >"$run_dir/$name.pid"
 done
 
