@@ -97,6 +97,7 @@ let package = Package(
             path: "Shared/ServiceSupport"
         ),
         .target(name: "CustomerData", dependencies: ["BSON", "Mongo"], path: "Shared/CustomerData"),
+        .target(name: "Audiences", dependencies: ["CustomerData", "BSON"], path: "Shared/Audiences"),
         .target(
             name: "DataJobs",
             dependencies: [
@@ -167,6 +168,7 @@ let package = Package(
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], path: "Tests/TemplatesTests", resources: [.copy("ReferenceEmail")]),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], path: "Tests/SecurityTests"),
         .testTarget(name: "CustomerDataTests", dependencies: ["CustomerData", "HeraldTesting"], path: "Tests/CustomerDataTests"),
+        .testTarget(name: "AudiencesTests", dependencies: ["Audiences", "CustomerData", "HeraldTesting"], path: "Tests/AudiencesTests"),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP", "HeraldTesting"], path: "Tests/LDAPTests"),
         .testTarget(
             name: "ControlPanelTests",

@@ -64,7 +64,8 @@ enum EventsBenchmark {
         sample.databaseID = database._id
         let size = (try sample.serializedBytes() as [UInt8]).count + 120
         let messages = (0..<perRequest).map { _ in
-            AMQPMessage(exchange: BusExchange.events, routingKey: "activity.order.paid", body: [UInt8](repeating: 7, count: size), type: "herald.events.v1.ActivityEvent")
+            // Straight into the benchmark's own queue (the default exchange): nothing else sees these bytes.
+            AMQPMessage(exchange: "", routingKey: queue, body: [UInt8](repeating: 7, count: size), type: "herald.bench.raw")
         }
         let rawTime = try await measure { for _ in 0..<requests { try await amqp.publish(contentsOf: messages) } }
         _ = try await amqp.deleteQueue(queue)

@@ -34,6 +34,10 @@ public struct ActivityWriter: Service {
                     try await amqp.waitUntilConnected(timeout: .seconds(30))
                     let consumer = try await amqp.consume(queue: queue, prefetch: 2000)
                     for try await batch in consumer.batches where !batch.isEmpty {
+                        if Task.isCancelled {
+                            batch.last?.nack(requeue: true, multiple: true)
+                            return
+                        }
                         await handle(batch)
                     }
                 } catch is CancellationError {

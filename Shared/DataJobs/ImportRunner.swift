@@ -51,6 +51,8 @@ public struct ImportRunner: Sendable {
             var cursorIndex: Int?
             var lastCursor: String?
             for try await batch in batches {
+                // A stopping job-server leaves the job to start over on the next delivery.
+                try Task.checkCancellation()
                 var rows = batch.rows
                 if !headerSkipped, !rows.isEmpty {
                     let header = rows.removeFirst()
@@ -75,6 +77,8 @@ public struct ImportRunner: Sendable {
             try await finish(&job, state: .succeeded, message: "\(c.read) rows: \(c.created) created, \(c.updated) updated, \(c.unchanged) unchanged, \(c.skipped) skipped, \(c.rejected) rejected")
         } catch let error as ImportTable.WrongFile {
             try await finish(&job, state: .failed, message: error.message)
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
             logger.error("import failed", metadata: ["job": "\(job._id)", "error": "\(error)"])
             try await finish(&job, state: .failed, message: "the import stopped: \(error)")

@@ -42,6 +42,11 @@ public struct JobRequestConsumer: Service {
                     try await prepare()
                     let consumer = try await amqp.consume(queue: queue, prefetch: 1)
                     for try await delivery in consumer {
+                        // Buffered deliveries do not notice a shutdown: look before each one.
+                        if Task.isCancelled {
+                            delivery.nack(requeue: true)
+                            return
+                        }
                         await handle(delivery)
                     }
                 } catch is CancellationError {
@@ -67,6 +72,9 @@ public struct JobRequestConsumer: Service {
         do {
             try await runJob(request.jobID)
             delivery.ack()
+        } catch is CancellationError {
+            // Stopping: the job starts over when the request is delivered again.
+            delivery.nack(requeue: true)
         } catch {
             // The store is unreachable: leave the request for a later attempt.
             logger.error("job could not run; it will be delivered again", metadata: ["job": "\(request.jobID)", "error": "\(error)"])
