@@ -126,7 +126,7 @@ let package = Package(
         .target(
             name: "ControlPanel",
             dependencies: [
-                "ServiceSupport", "Security", "LDAP", "Mongo", "CustomerData", "DataJobs",
+                "ServiceSupport", "Security", "LDAP", "Mongo", "CustomerData", "DataJobs", "Audiences",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

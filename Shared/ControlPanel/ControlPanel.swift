@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import AMQP
+import Audiences
 import CustomerData
 import Mongo
 import Security
@@ -19,6 +20,7 @@ public struct ControlPanel: Sendable {
     public let imports: ImportService
     public let exports: ExportService
     public let syncs: SyncService
+    public let segments: SegmentService
     let amqp: AMQPConnection?
     public let settings: Settings
     let logger: Logger
@@ -68,6 +70,8 @@ public struct ControlPanel: Sendable {
                                 maximumSize: Int64(settings.importMaximumMegabytes) << 20)
         exports = ExportService(jobs: imports.jobs, customers: customers, amqp: amqp, audit: audit)
         syncs = SyncService(jobs: imports.jobs, customers: customers, audit: audit)
+        segments = SegmentService(settings: settingsClient.database(settings.database), customersStore: customersClient.database(settings.customersDatabase),
+                                  customers: customers, audit: audit)
         self.settings = settings
         self.logger = logger
     }
@@ -116,11 +120,12 @@ public struct ControlPanel: Sendable {
         TokensController(administration: administration, renderer: renderer).addRoutes(to: router)
         AuditController(audit: audit, renderer: renderer).addRoutes(to: router)
         DatabasesController(customers: customers, renderer: renderer).addRoutes(to: router)
-        ProfilesController(customers: customers, renderer: renderer).addRoutes(to: router)
+        ProfilesController(customers: customers, segments: segments, renderer: renderer).addRoutes(to: router)
         ImportsController(imports: imports, customers: customers, renderer: renderer).addRoutes(to: router)
         EventsController(customers: customers, amqp: amqp).addRoutes(to: router)
         ExportsController(exports: exports, customers: customers, renderer: renderer).addRoutes(to: router)
         SyncsController(syncs: syncs, imports: imports, customers: customers, renderer: renderer).addRoutes(to: router)
+        SegmentsController(segments: segments, customers: customers, renderer: renderer).addRoutes(to: router)
         let document = (try? Data(contentsOf: resources.appendingPathComponent("openapi.json"))) ?? Data("{}".utf8)
         APIDocsController(document: document, renderer: renderer).addRoutes(to: router)
     }
@@ -165,6 +170,7 @@ public struct ControlPanel: Sendable {
         try await store.prepare()
         try await customers.prepare()
         try await imports.jobs.prepare()
+        try await segments.prepare()
         if !settings.resetPasswordLogin.isEmpty { try await resetPassword(of: settings.resetPasswordLogin) }
         guard try await store.users.countDocuments() == 0 else { return }
         do {

@@ -10,6 +10,7 @@ import ServiceSupport
 /// relations) in the API.
 struct ProfilesController {
     let customers: CustomerDataService
+    let segments: SegmentService
     let renderer: PanelRenderer
 
     func addRoutes(to router: Router<PanelRequestContext>) {
@@ -155,6 +156,13 @@ struct ProfilesController {
             "kind": group, "older": events.count > 25 ? events[24].at.formatted(.iso8601) : "",
             "canEdit": identity.can(.profiles, .edit), "canDelete": identity.can(.profiles, .delete),
         ]
+        if identity.can(.segments, .view) {
+            let all = try await segments.list(in: database._id, for: identity)
+            let member = Set(try await segments.memberships(of: profile))
+            values["memberOf"] = all.filter { member.contains($0._id) }.map { ["id": $0._id, "name": $0.name] }
+            values["fixedSegments"] = all.filter { $0.kind == .fixed && !member.contains($0._id) }.map { ["id": $0._id, "name": $0.name] }
+            values["canAddToSegment"] = identity.can(.segments, .edit) && all.contains { $0.kind == .fixed && !member.contains($0._id) }
+        }
         values.merge(extra) { $1 }
         return renderer.page("profile_card", title: "profiles.card_title", values: values, context: context, status: status, active: "databases")
     }

@@ -1,0 +1,185 @@
+import Audiences
+import BSON
+import CustomerData
+import Foundation
+import Mongo
+import Security
+
+/// Segments for the panel and the API: dynamic ones counted and previewed by running their rule
+/// in the store, fixed ones as member lists (from a snapshot or added from the card). Every change
+/// is audited; a rule with errors is refused at the rule that is wrong.
+public struct SegmentService: Sendable {
+    public let segments: MongoCollection<Segment>
+    public let members: MongoCollection<SegmentMember>
+    let customers: CustomerDataService
+    let audit: AuditLog
+
+    public init(settings: MongoDatabase, customersStore: MongoDatabase, customers: CustomerDataService, audit: AuditLog) {
+        segments = settings.collection("segments", of: Segment.self)
+        members = customersStore.collection("segment_members", of: SegmentMember.self)
+        self.customers = customers
+        self.audit = audit
+    }
+
+    public func prepare() async throws {
+        try await segments.createIndexes([IndexModel(keys: ["accountId": 1, "databaseId": 1, "name": 1], name: "account_database_name_unique", unique: true)])
+        try await members.createIndexes([IndexModel(keys: ["segmentId": 1], name: "segment"), IndexModel(keys: ["profileId": 1], name: "profile")])
+    }
+
+    func checked(_ rule: SegmentRule, in database: ProfileDatabase) throws -> CheckedRule {
+        switch RuleChecker.check(rule, in: database) {
+        case .success(let checked): return checked
+        case .failure(let failure):
+            let first = failure.errors[0]
+            throw InvalidInput(first.path, "rule_invalid", failure.errors.map(\.description).joined(separator: "; "))
+        }
+    }
+
+    public func list(in databaseId: String, for identity: Identity) async throws -> [Segment] {
+        try identity.require(.segments, .view)
+        let database = try await customers.database(databaseId, for: identity)
+        return try await segments.find(["accountId": .string(identity.account._id), "databaseId": .string(database._id)], options: FindOptions(sort: ["name": 1])).collect()
+    }
+
+    public func segment(_ id: String, for identity: Identity) async throws -> (Segment, ProfileDatabase) {
+        try identity.require(.segments, .view)
+        guard ObjectId(id) != nil, let segment = try await segments.findOne(["_id": .string(id), "accountId": .string(identity.account._id)]) else {
+            throw ObjectNotFound("segment", id)
+        }
+        return (segment, try await customers.database(segment.databaseId, for: identity))
+    }
+
+    public func create(in databaseId: String, name: String, kind: Segment.Kind, rule: SegmentRule?, by identity: Identity) async throws -> Segment {
+        try identity.require(.segments, .create)
+        let database = try await customers.database(databaseId, for: identity)
+        let name = name.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.count <= 100 else { throw InvalidInput("name", "name_required") }
+        if kind == .dynamic {
+            guard let rule else { throw InvalidInput("rule", "rule_invalid", "a dynamic segment needs a rule") }
+            _ = try checked(rule, in: database)
+        }
+        let segment = Segment(accountId: identity.account._id, databaseId: database._id, name: name, kind: kind, rule: kind == .dynamic ? rule : nil)
+        do {
+            try await segments.insertOne(segment)
+        } catch let error as MongoError where error.code == .duplicateKey {
+            throw InvalidInput("name", "name_taken", name)
+        }
+        try await audit.record(identity.actor, "segment.create", kind: "segment", id: segment._id, name: name,
+                               changes: [.init(field: "kind", before: nil, after: kind.rawValue), .init(field: "rule", before: nil, after: try Self.json(rule))])
+        return segment
+    }
+
+    public func update(_ id: String, name: String?, rule: SegmentRule?, by identity: Identity) async throws -> Segment {
+        try identity.require(.segments, .edit)
+        let (before, database) = try await segment(id, for: identity)
+        var after = before
+        if let name {
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty, trimmed.count <= 100 else { throw InvalidInput("name", "name_required") }
+            after.name = trimmed
+        }
+        if let rule {
+            guard before.kind == .dynamic else { throw InvalidInput("rule", "rule_invalid", "a fixed segment has members, not a rule") }
+            _ = try checked(rule, in: database)
+            after.rule = rule
+        }
+        after.updatedAt = Date()
+        do {
+            _ = try await segments.replaceOne(filter: ["_id": .string(id), "accountId": .string(identity.account._id)], replacement: after)
+        } catch let error as MongoError where error.code == .duplicateKey {
+            throw InvalidInput("name", "name_taken", after.name)
+        }
+        try await audit.record(identity.actor, "segment.update", kind: "segment", id: id, name: after.name, changes: [
+            .init(field: "name", before: before.name, after: after.name), .init(field: "rule", before: try Self.json(before.rule), after: try Self.json(after.rule)),
+        ].filter { $0.before != $0.after })
+        return after
+    }
+
+    public func delete(_ id: String, by identity: Identity) async throws {
+        try identity.require(.segments, .delete)
+        let (segment, _) = try await segment(id, for: identity)
+        _ = try await segments.deleteOne(["_id": .string(id), "accountId": .string(identity.account._id)])
+        _ = try await members.deleteMany(["segmentId": .string(id)])
+        try await audit.record(identity.actor, "segment.delete", kind: "segment", id: id, name: segment.name)
+    }
+
+    /// The store filter of a segment's profiles.
+    func filter(_ segment: Segment, database: ProfileDatabase) async throws -> BSONDocument {
+        var filter: BSONDocument = ["accountId": .string(segment.accountId), "databaseId": .string(segment.databaseId)]
+        switch segment.kind {
+        case .dynamic:
+            for (key, value) in RuleCompiler.filter(try checked(segment.rule ?? .all([]), in: database)) { filter.append(key, value) }
+        case .fixed:
+            let ids = try await members.find(["segmentId": .string(segment._id)]).collect().map { BSONValue.string($0.profileId) }
+            filter.append("_id", ["$in": .array(ids)])
+        }
+        return filter
+    }
+
+    public func count(_ id: String, for identity: Identity) async throws -> Int {
+        let (segment, database) = try await segment(id, for: identity)
+        return try await customers.profiles.profiles.countDocuments(try await filter(segment, database: database))
+    }
+
+    /// Up to `limit` profiles of the segment, most recently changed first.
+    public func sample(_ id: String, limit: Int = 20, for identity: Identity) async throws -> [Profile] {
+        try identity.require(.profiles, .view)
+        let (segment, database) = try await segment(id, for: identity)
+        return try await customers.profiles.profiles.find(try await filter(segment, database: database),
+                                                          options: FindOptions(sort: ["updatedAt": -1, "_id": 1], limit: limit)).collect()
+    }
+
+    /// A fixed copy of a segment's members now (a dynamic segment's snapshot).
+    public func freeze(_ id: String, name: String, by identity: Identity) async throws -> Segment {
+        try identity.require(.segments, .create)
+        let (source, database) = try await segment(id, for: identity)
+        let frozen = try await create(in: database._id, name: name, kind: .fixed, rule: nil, by: identity)
+        var batch: [SegmentMember] = []
+        for try await profile in customers.profiles.profiles.find(try await filter(source, database: database), options: FindOptions(projection: ["_id": 1]), as: ProfileId.self) {
+            batch.append(SegmentMember(segment: frozen, profileId: profile._id))
+            if batch.count == 1000 {
+                _ = try await members.insertMany(batch, ordered: false)
+                batch.removeAll()
+            }
+        }
+        if !batch.isEmpty { _ = try await members.insertMany(batch, ordered: false) }
+        try await audit.record(identity.actor, "segment.freeze", kind: "segment", id: frozen._id, name: frozen.name, changes: [.init(field: "from", before: nil, after: source.name)])
+        return frozen
+    }
+
+    struct ProfileId: Codable, Sendable { let _id: String }
+
+    /// Adds a profile to a fixed segment (from the card or the API).
+    public func add(_ profileId: String, to id: String, by identity: Identity) async throws {
+        try identity.require(.segments, .edit)
+        let (segment, database) = try await segment(id, for: identity)
+        guard segment.kind == .fixed else { throw InvalidInput("segment", "rule_invalid", "only a fixed segment takes profiles one by one") }
+        guard let profile = try await customers.profiles.profile(profileId, in: database) else { throw InvalidInput("profileId", "unknown_profile", profileId) }
+        do {
+            try await members.insertOne(SegmentMember(segment: segment, profileId: profile._id))
+        } catch let error as MongoError where error.code == .duplicateKey {
+            return  // already a member
+        }
+        try await audit.record(identity.actor, "segment.add", kind: "segment", id: segment._id, name: segment.name,
+                               changes: [.init(field: "profile", before: nil, after: CustomerDataService.title(of: profile, in: database))])
+    }
+
+    public func remove(_ profileId: String, from id: String, by identity: Identity) async throws {
+        try identity.require(.segments, .edit)
+        let (segment, _) = try await segment(id, for: identity)
+        _ = try await members.deleteOne(["_id": .string(segment._id + ":" + profileId)])
+        try await audit.record(identity.actor, "segment.remove", kind: "segment", id: segment._id, name: segment.name, changes: [.init(field: "profile", before: profileId, after: nil)])
+    }
+
+    /// The fixed segments a profile belongs to.
+    public func memberships(of profile: Profile) async throws -> [String] {
+        try await members.find(["profileId": .string(profile._id), "accountId": .string(profile.accountId)]).collect().map(\.segmentId)
+    }
+
+    static func json(_ rule: SegmentRule?) throws -> String? {
+        guard let rule else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(rule), as: UTF8.self)
+    }
+}
