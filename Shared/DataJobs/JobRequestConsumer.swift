@@ -6,32 +6,29 @@ import ServiceLifecycle
 
 /// A job-server worker: takes job requests from its queue one at a time and runs them. A
 /// request is acknowledged when its job has ended (or was not for this installation's store),
-/// so a job-server that stops mid-way leaves the request to be delivered again.
+/// so a job-server that stops mid-way leaves the request to be delivered again. (The job
+/// collections' indexes are control's to create, at its start: job-server starts and stops fast.)
 public struct JobRequestConsumer: Service {
     let amqp: AMQPConnection
     let queue: String
-    let prepare: @Sendable () async throws -> Void
     let runJob: @Sendable (String) async throws -> Void
     let logger: Logger
 
-    public init(amqp: AMQPConnection, queue: String, logger: Logger, prepare: @escaping @Sendable () async throws -> Void,
-                run: @escaping @Sendable (String) async throws -> Void)
-    {
+    public init(amqp: AMQPConnection, queue: String, logger: Logger, run: @escaping @Sendable (String) async throws -> Void) {
         self.amqp = amqp
         self.queue = queue
-        self.prepare = prepare
         runJob = run
         self.logger = logger
     }
 
     /// The import worker on `jobs.import`.
     public static func imports(amqp: AMQPConnection, queue: String = "jobs.import", runner: ImportRunner, logger: Logger) -> JobRequestConsumer {
-        JobRequestConsumer(amqp: amqp, queue: queue, logger: logger, prepare: { try await runner.jobs.prepare() }, run: { try await runner.run(jobId: $0) })
+        JobRequestConsumer(amqp: amqp, queue: queue, logger: logger, run: { try await runner.run(jobId: $0) })
     }
 
     /// The export worker on `jobs.export`.
     public static func exports(amqp: AMQPConnection, queue: String = "jobs.export", runner: ExportRunner, logger: Logger) -> JobRequestConsumer {
-        JobRequestConsumer(amqp: amqp, queue: queue, logger: logger, prepare: { try await runner.jobs.prepare() }, run: { try await runner.run(jobId: $0) })
+        JobRequestConsumer(amqp: amqp, queue: queue, logger: logger, run: { try await runner.run(jobId: $0) })
     }
 
     public func run() async throws {
@@ -39,7 +36,6 @@ public struct JobRequestConsumer: Service {
             while !Task.isCancelled {
                 do {
                     try await amqp.waitUntilConnected(timeout: .seconds(30))
-                    try await prepare()
                     let consumer = try await amqp.consume(queue: queue, prefetch: 1)
                     for try await delivery in consumer {
                         // Buffered deliveries do not notice a shutdown: look before each one.
