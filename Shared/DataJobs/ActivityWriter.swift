@@ -53,6 +53,10 @@ public struct ActivityWriter: Service {
 
     func handle(_ batch: [AMQPDelivery]) async {
         var events: [(AMQPDelivery, Herald_Events_V1_ActivityEvent)] = []
+        var malformed = 0
+        defer {
+            if malformed > 0 { logger.error("messages that are not activity; dead-lettered", metadata: ["count": "\(malformed)", "queue": "\(queue)"]) }
+        }
         for delivery in batch {
             do {
                 if delivery.properties.type == "herald.events.v1.ActivityBatch" {
@@ -61,7 +65,7 @@ public struct ActivityWriter: Service {
                     events.append((delivery, try Herald_Events_V1_ActivityEvent(serializedBytes: delivery.body)))
                 }
             } catch {
-                logger.error("not an ActivityEvent; dead-lettering it", metadata: ["error": "\(error)"])
+                malformed += 1
                 delivery.reject(requeue: false)
             }
         }
