@@ -17,6 +17,7 @@ import uuid
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -107,11 +108,31 @@ class Run:
     def find(self, css):
         return self.driver.find_element(By.CSS_SELECTOR, css)
 
+    def ready(self):
+        WebDriverWait(self.driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    def retrying(self, action):
+        """Runs an action on the page again when the page was still being replaced under it."""
+        for attempt in range(5):
+            try:
+                return action()
+            except (StaleElementReferenceException, WebDriverException) as error:
+                if attempt == 4 or not ("stale" in str(error).lower() or "does not belong to the document" in str(error)):
+                    raise
+                time.sleep(0.2)
+                self.ready()
+
     def submit(self, css):
         """Clicks a button that loads a new page, and waits until the new page is there."""
+        self.ready()
         page = self.find("html")
-        self.find(css).click()
+        self.retrying(lambda: self.find(css).click())
         WebDriverWait(self.driver, 10).until(expected_conditions.staleness_of(page))
+        self.ready()
+
+    def choose(self, css, value):
+        self.ready()
+        self.retrying(lambda: Select(self.find(css)).select_by_value(value))
 
     def text(self):
         return self.find("body").text
@@ -198,11 +219,11 @@ def scenario(run):
 
     # Language switch to Russian and back.
     run.open("/")
-    Select(run.find("#language")).select_by_value("ru")
+    run.choose("#language", "ru")
     run.submit("#language-apply")
     run.check(run.find("html").get_attribute("lang") == "ru" and "Журнал аудита" in run.find("nav").text, "the interface is in Russian")
     run.step("russian")
-    Select(run.find("#language")).select_by_value("en")
+    run.choose("#language", "en")
     run.submit("#language-apply")
     run.check(run.find("html").get_attribute("lang") == "en" and "Audit log" in run.find("nav").text, "the interface is back in English")
     run.log_out()
