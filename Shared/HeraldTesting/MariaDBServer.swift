@@ -28,7 +28,7 @@ public final class MariaDBServer: @unchecked Sendable {
             "--pid-file=\(folder.path)/pid", "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0", "--character-set-server=utf8mb4",
         ])
         for _ in 0..<300 {
-            if SlapdServer.accepts(port) {
+            if FreePort.accepts(port) {
                 try await execute("CREATE DATABASE shop CHARACTER SET utf8mb4; CREATE USER 'herald'@'127.0.0.1' IDENTIFIED BY 'secret'; GRANT ALL ON shop.* TO 'herald'@'127.0.0.1';", database: nil)
                 return
             }

@@ -30,7 +30,7 @@ public final class PostgresServer: @unchecked Sendable {
         port = FreePort.next()
         process = try asPostgres(["\(Self.bin)/postgres", "-D", data, "-p", String(port), "-k", folder.path, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
         for _ in 0..<300 {
-            if SlapdServer.accepts(port) { return }
+            if FreePort.accepts(port) { return }
             if process.exitStatus != nil { break }
             try await Task.sleep(for: .milliseconds(100))
         }

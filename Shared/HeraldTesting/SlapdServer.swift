@@ -141,22 +141,12 @@ public final class SlapdServer: @unchecked Sendable {
         // `-d 0` keeps slapd in the foreground, so the test owns the process and stops it by pid.
         process = try ChildProcess(executable: "/usr/sbin/slapd", arguments: ["-h", "ldap://127.0.0.1:\(port)/", "-F", configFolder.path, "-d", "0"])
         for _ in 0..<100 {
-            if Self.accepts(port) { return }
+            if FreePort.accepts(port) { return }
             if process.exitStatus != nil { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         process.send(SIGKILL)
         throw TestServerError(message: "slapd did not start on port \(port): \(process.output)")
-    }
-
-    public static func accepts(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
     }
 
     /// Stops slapd and removes its folder.
