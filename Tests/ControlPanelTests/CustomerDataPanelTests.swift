@@ -8,10 +8,6 @@ import HummingbirdTesting
 import Testing
 
 @Suite struct CustomerDataPanelTests {
-    static func json(_ response: TestResponse) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
-    }
-
     static func token(_ harness: PanelHarness, scopes: [String]) async throws -> HTTPFields {
         let admin = try await harness.identity("admin@alpha.test", PanelHarness.adminPassword)
         let (_, token) = try await harness.panel.administration.createToken(name: "t", scopes: scopes, expiresInDays: nil, by: admin)
@@ -86,7 +82,7 @@ import Testing
             """#
             let created = try await client.execute(uri: "/api/v1/databases", method: .post, headers: auth, body: ByteBuffer(string: schema))
             #expect(created.status == .created)
-            let id = try #require(try Self.json(created)["id"] as? String)
+            let id = try #require(try jsonObject(created)["id"] as? String)
             let profile = #"""
             {"fields": {"email": "ANNA@example.com", "phone": "+7 912 345-67-89", "nick": " anna ", "age": "42", "balance": "1 234,50", "vip": "yes",
               "born": "01.03.1982", "seen": "2024-03-01T09:30:00+03:00", "tier": "PRO", "tags": "ski; tennis",
@@ -95,9 +91,9 @@ import Testing
             """#
             let upserted = try await client.execute(uri: "/api/v1/databases/\(id)/profiles", method: .post, headers: auth, body: ByteBuffer(string: profile))
             #expect(upserted.status == .created)
-            let pid = try #require(try Self.json(upserted)["id"] as? String)
+            let pid = try #require(try jsonObject(upserted)["id"] as? String)
             let read = try await client.execute(uri: "/api/v1/databases/\(id)/profiles/\(pid)", method: .get, headers: auth)
-            let fields = try #require(try Self.json(read)["fields"] as? [String: Any])
+            let fields = try #require(try jsonObject(read)["fields"] as? [String: Any])
             #expect(fields["email"] as? String == "anna@example.com")
             #expect(fields["phone"] as? String == "+79123456789")
             #expect(fields["nick"] as? String == "anna")
@@ -110,7 +106,7 @@ import Testing
             #expect(fields["tags"] as? [String] == ["ski", "tennis"])
             let orders = try #require(fields["orders"] as? [[String: Any]])
             #expect(orders.count == 1 && orders[0]["sku"] as? String == "A-1" && orders[0]["qty"] as? Int == 2 && orders[0]["at"] as? String == "2024-02-29")
-            let subscriptions = try #require(try Self.json(read)["subscriptions"] as? [[String: Any]])
+            let subscriptions = try #require(try jsonObject(read)["subscriptions"] as? [[String: Any]])
             #expect(subscriptions.map { $0["status"] as? String } == ["active", "unsubscribed"])
             // A wrong value is a 422 that names the field.
             let wrong = try await client.execute(uri: "/api/v1/databases/\(id)/profiles", method: .post, headers: auth,
@@ -124,7 +120,7 @@ import Testing
         try await PanelHarness.with { harness, client in
             let auth = try await Self.token(harness, scopes: ["databases:view", "databases:create", "profiles:view", "profiles:create", "profiles:edit"])
             let created = try await client.execute(uri: "/api/v1/databases", method: .post, headers: auth, body: ByteBuffer(string: #"{"name": "Bulk"}"#))
-            let id = try #require(try Self.json(created)["id"] as? String)
+            let id = try #require(try jsonObject(created)["id"] as? String)
             var rows: [String] = []
             for i in 0..<10_000 {
                 let email = i % 20 == 7 ? "broken-\(i)@" : "c\(i)@example.com"
@@ -133,7 +129,7 @@ import Testing
             let body = ByteBuffer(string: #"{"mode": "upsert", "profiles": [\#(rows.joined(separator: ","))]}"#)
             let response = try await client.execute(uri: "/api/v1/databases/\(id)/profiles/bulk", method: .post, headers: auth, body: body)
             #expect(response.status == .ok)
-            let answer = try Self.json(response)
+            let answer = try jsonObject(response)
             #expect(answer["created"] as? Int == 9500)
             #expect(answer["rejected"] as? Int == 500)
             let results = try #require(answer["results"] as? [[String: Any]])
@@ -143,7 +139,7 @@ import Testing
             #expect(try await harness.panel.customers.profiles.count(try await harness.panel.customers.databases.findOne(["_id": .string(id)])!) == 9500)
             // The same customers again, known now by external id only, with a change: updated, not duplicated.
             let again = (0..<100).map { #"{"fields": {"external_id": "X\#($0)", "last_name": "Again"}}"# }.joined(separator: ",")
-            let second = try Self.json(try await client.execute(uri: "/api/v1/databases/\(id)/profiles/bulk", method: .post, headers: auth,
+            let second = try jsonObject(try await client.execute(uri: "/api/v1/databases/\(id)/profiles/bulk", method: .post, headers: auth,
                                                                body: ByteBuffer(string: #"{"profiles": [\#(again)]}"#)))
             #expect(second["updated"] as? Int == 95 && second["created"] as? Int == 5)
             let tooMany = try await client.execute(uri: "/api/v1/databases/\(id)/profiles/bulk", method: .post, headers: auth, body: ByteBuffer(string: #"{"profiles": []}"#))
@@ -154,7 +150,7 @@ import Testing
     @Test func aTypeChangeIsCheckedAgainstEveryStoredValueBeforeItApplies() async throws {
         try await PanelHarness.with { harness, client in
             let auth = try await Self.token(harness, scopes: ["databases:view", "databases:create", "databases:edit", "profiles:view", "profiles:create", "profiles:edit"])
-            let id = try #require(try Self.json(try await client.execute(uri: "/api/v1/databases", method: .post, headers: auth,
+            let id = try #require(try jsonObject(try await client.execute(uri: "/api/v1/databases", method: .post, headers: auth,
                                                                           body: ByteBuffer(string: #"{"name": "Scores"}"#)))["id"] as? String)
             _ = try await client.execute(uri: "/api/v1/databases/\(id)/fields", method: .post, headers: auth, body: ByteBuffer(string: #"{"key": "score", "title": "Score", "type": "string"}"#))
             let rows = [("a", "5"), ("b", "7"), ("c", "lots")].map { #"{"fields": {"email": "\#($0.0)@x.io", "score": "\#($0.1)"}}"# }.joined(separator: ",")
@@ -170,7 +166,7 @@ import Testing
             // Fix the value, then the change applies and converts the rest.
             _ = try await client.execute(uri: "/api/v1/databases/\(id)/profiles", method: .post, headers: auth, body: ByteBuffer(string: #"{"fields": {"email": "c@x.io", "score": "9"}}"#))
             #expect(try await client.execute(uri: "/api/v1/databases/\(id)/fields/score", method: .put, headers: auth, body: change).status == .ok)
-            let search = try Self.json(try await client.execute(uri: "/api/v1/databases/\(id)/profiles?search=a%40x.io", method: .get, headers: auth))
+            let search = try jsonObject(try await client.execute(uri: "/api/v1/databases/\(id)/profiles?search=a%40x.io", method: .get, headers: auth))
             let first = try #require((search["items"] as? [[String: Any]])?.first?["fields"] as? [String: Any])
             #expect(first["score"] as? Int == 5)
         }
@@ -179,9 +175,9 @@ import Testing
     @Test func anotherAccountSeesNoneOfThis() async throws {
         try await PanelHarness.with { harness, client in
             let auth = try await Self.token(harness, scopes: ["databases:view", "databases:create", "profiles:view", "profiles:create"])
-            let id = try #require(try Self.json(try await client.execute(uri: "/api/v1/databases", method: .post, headers: auth,
+            let id = try #require(try jsonObject(try await client.execute(uri: "/api/v1/databases", method: .post, headers: auth,
                                                                           body: ByteBuffer(string: #"{"name": "Private"}"#)))["id"] as? String)
-            let pid = try #require(try Self.json(try await client.execute(uri: "/api/v1/databases/\(id)/profiles", method: .post, headers: auth,
+            let pid = try #require(try jsonObject(try await client.execute(uri: "/api/v1/databases/\(id)/profiles", method: .post, headers: auth,
                                                                            body: ByteBuffer(string: #"{"mode": "add", "fields": {"email": "a@x.io"}}"#)))["id"] as? String)
             _ = try await harness.makeAccount("Beta", admin: "admin@beta.test", password: "Beta-Passw0rd-1")
             let beta = Browser(client)

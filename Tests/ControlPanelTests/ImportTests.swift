@@ -73,7 +73,7 @@ import Testing
             let anna = try #require(try await harness.panel.customers.profiles.list(database, search: "client7@example.ru").first)
             #expect(anna.fields.isEquivalent(to: ["email": "client7@example.ru", "first_name": "Клиент 7", "phone": "+79120000007", "city": "Пермь"]))
             // The same file again changes nothing: every customer is found again.
-            let again = try await harness.panel.imports.upload(fileName: "clients.csv", format: nil, into: id, body: ImportsControllerBytes.stream(Self.windows1251CSV()),
+            let again = try await harness.panel.imports.upload(fileName: "clients.csv", format: nil, into: id, body: ByteBlocks.single(Self.windows1251CSV()),
                                                                by: try await harness.identity("admin@alpha.test", PanelHarness.adminPassword))
             _ = try await harness.panel.imports.start(again._id, mapping: nil, mode: .upsert, hasHeader: true, by: try await harness.identity("admin@alpha.test", PanelHarness.adminPassword))
             let second = try await harness.waitForImport(again._id)
@@ -132,13 +132,13 @@ import Testing
             let id = try await Self.database(harness, client, auth: auth)
             let admin = try await harness.identity("admin@alpha.test", PanelHarness.adminPassword)
             let csv = "email\n" + (1...50).map { "c\($0)@x.io" }.joined(separator: "\n")
-            let job = try await harness.panel.imports.upload(fileName: "c.csv", format: nil, into: id, body: ImportsControllerBytes.stream(Array(csv.utf8)), by: admin)
+            let job = try await harness.panel.imports.upload(fileName: "c.csv", format: nil, into: id, body: ByteBlocks.single(Array(csv.utf8)), by: admin)
             // Cancelled before it was started: discarded with its file.
             try await harness.panel.imports.cancel(job._id, by: admin)
             #expect(try await harness.panel.imports.job(job._id, for: admin).state == .cancelled)
             #expect(try await harness.panel.imports.jobs.chunks.countDocuments(["jobId": .string(job._id)]) == 0)
             // Cancelled while queued: the worker stops after its first batch.
-            let second = try await harness.panel.imports.upload(fileName: "c.csv", format: nil, into: id, body: ImportsControllerBytes.stream(Array(csv.utf8)), by: admin)
+            let second = try await harness.panel.imports.upload(fileName: "c.csv", format: nil, into: id, body: ByteBlocks.single(Array(csv.utf8)), by: admin)
             var queued = second
             queued.state = .queued
             _ = try await harness.panel.imports.jobs.jobs.replaceOne(filter: ["_id": .string(second._id)], replacement: queued)
@@ -147,15 +147,6 @@ import Testing
                                    logger: TestEnvironment.logger("imports")).run(jobId: second._id)
             let stopped = try await harness.panel.imports.job(second._id, for: admin)
             #expect(stopped.state == .cancelled && stopped.message == "cancelled after 50 rows")
-        }
-    }
-}
-
-enum ImportsControllerBytes {
-    static func stream(_ bytes: [UInt8]) -> AsyncThrowingStream<[UInt8], any Error> {
-        AsyncThrowingStream { continuation in
-            continuation.yield(bytes)
-            continuation.finish()
         }
     }
 }

@@ -62,13 +62,6 @@ struct ImportsController {
         try await listPage(try context.parameters.require("id"), context: context)
     }
 
-    static func single(_ bytes: [UInt8]) -> AsyncThrowingStream<[UInt8], any Error> {
-        AsyncThrowingStream { continuation in
-            continuation.yield(bytes)
-            continuation.finish()
-        }
-    }
-
     /// Pasted from a spreadsheet or a text file: tab- or comma-separated text.
     @Sendable func paste(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
@@ -76,7 +69,7 @@ struct ImportsController {
         do {
             let text = form["text"] ?? ""
             let format: ImportJob.Format = text.contains("\t") ? .txt : .csv
-            let job = try await imports.upload(fileName: "pasted.\(format.rawValue)", format: format, into: id, body: Self.single(Array(text.utf8)),
+            let job = try await imports.upload(fileName: "pasted.\(format.rawValue)", format: format, into: id, body: ByteBlocks.single(Array(text.utf8)),
                                                by: try context.requireIdentity())
             return .redirect(to: "/databases/\(id)/imports/\(job._id)", type: .normal)
         } catch let error as InvalidInput {

@@ -34,13 +34,10 @@ struct ProfilesController {
 
     // MARK: Panel
 
-    /// A stored value as the text a form shows (and sends back unchanged when untouched).
-    static func text(_ value: BSONValue?) -> String { StoredValueText.text(value) }
-
     /// The inputs of a profile form, one per field, typed for the browser.
     static func inputs(_ database: ProfileDatabase, profile: Profile?, catalog: Catalog) -> [[String: Any]] {
         database.fields.map { field in
-            let value = text(profile?[field: field.key])
+            let value = StoredValueText.text(profile?[field: field.key])
             var input: [String: Any] = ["key": field.key, "title": field.title, "value": value, "required": field.required,
                                         "type": catalog.text("field_types." + field.type.rawValue)]
             switch field.type {
@@ -68,7 +65,7 @@ struct ProfilesController {
             let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty {
                 if profile?[field: field.key] != nil { values[field.key] = .null }
-            } else if trimmed != text(profile?[field: field.key]) {
+            } else if trimmed != StoredValueText.text(profile?[field: field.key]) {
                 values[field.key] = .text(trimmed)
             }
         }
@@ -90,7 +87,7 @@ struct ProfilesController {
             "columns": columns.map(\.title),
             "profiles": shown.map { profile in
                 ["id": profile._id, "title": CustomerDataService.title(of: profile, in: database),
-                 "cells": columns.map { Self.text(profile[field: $0.key]) }, "updated": profile.updatedAt.formatted(.iso8601)] as [String: Any]
+                 "cells": columns.map { StoredValueText.text(profile[field: $0.key]) }, "updated": profile.updatedAt.formatted(.iso8601)] as [String: Any]
             },
             "q": search, "total": try await customers.profiles.count(database),
             "next": found.count > 50 ? String(page + 1) : "", "previous": page > 0 ? String(page - 1) : "",
@@ -150,7 +147,7 @@ struct ProfilesController {
             "relations": relations, "relationKinds": ProfileRelation.standardKinds.map { ["value": $0, "label": catalog.text("relation_kinds." + $0)] },
             "events": events.prefix(25).map { event in
                 ["at": event.at.formatted(.iso8601), "kind": event.kind, "source": event.source,
-                 "details": event.properties.map { "\($0.key): \(Self.text($0.value))" }.joined(separator: ", ")]
+                 "details": event.properties.map { "\($0.key): \(StoredValueText.text($0.value))" }.joined(separator: ", ")]
             },
             "kinds": ["", "profile", "message", "site", "goal", "form", "promo", "scenario", "import"].map { ["value": $0, "label": $0.isEmpty ? catalog.text("profiles.all_kinds") : $0, "selected": $0 == group] },
             "kind": group, "older": events.count > 25 ? events[24].at.formatted(.iso8601) : "",

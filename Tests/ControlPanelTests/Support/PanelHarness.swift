@@ -129,3 +129,8 @@ struct PanelHarness: @unchecked Sendable {
         try await panel.store.users.findOne(["login": .string(login)])
     }
 }
+
+/// An API answer's JSON object.
+func jsonObject(_ response: TestResponse) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+}
