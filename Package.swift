@@ -97,7 +97,7 @@ let package = Package(
             path: "Shared/ServiceSupport"
         ),
         .target(name: "CustomerData", dependencies: ["BSON", "Mongo"], path: "Shared/CustomerData"),
-        .target(name: "Audiences", dependencies: ["CustomerData", "BSON"], path: "Shared/Audiences"),
+        .target(name: "Audiences", dependencies: ["CustomerData", "BSON", "Mongo"], path: "Shared/Audiences"),
         .target(
             name: "DataJobs",
             dependencies: [

@@ -1,8 +1,9 @@
 import CustomerData
 import Foundation
 
-/// A segment's rule: nested groups (all / any / not) of conditions on profile fields and
-/// subscriptions. Stored as data — `{"version": 1, "rule": …}`, documented in
+/// A segment's rule: nested groups (all / any / not) of conditions on profile fields,
+/// subscriptions, activity (behaviour, goals, devices), table rows (transactions, loyalty),
+/// relations and other segments. Stored as data — `{"version": 1, "rule": …}`, documented in
 /// docs/audiences.md — then compiled to a store query (``RuleCompiler``) or evaluated for one
 /// profile (``RuleEvaluator``); the two agree (tested on random rules and profiles).
 public indirect enum SegmentRule: Sendable, Equatable, Codable {
@@ -12,6 +13,14 @@ public indirect enum SegmentRule: Sendable, Equatable, Codable {
     case field(key: String, op: Operator, value: FieldInput)
     /// Holds a subscription on `channel` (with `status`, and for `resource`, when given).
     case subscription(channel: Subscription.Channel, status: Subscription.Status?, resource: String?)
+    /// Behaviour: the profile's activity events.
+    case activity(ActivityRule)
+    /// Transactions: an aggregate over a table field's rows.
+    case table(TableRule)
+    /// Membership of another segment of the same database (by id).
+    case segment(String)
+    /// A related profile that matches a rule.
+    case related(RelationRule)
 
     public enum Operator: String, Codable, Sendable, CaseIterable {
         case eq, ne
@@ -27,7 +36,7 @@ public indirect enum SegmentRule: Sendable, Equatable, Codable {
         case withinLastDays = "within_last_days"
     }
 
-    private enum Keys: String, CodingKey { case all, any, not, field, op, value, subscription }
+    private enum Keys: String, CodingKey { case all, any, not, field, op, value, subscription, activity, table, segment, related }
     private enum SubscriptionKeys: String, CodingKey { case channel, status, resource }
 
     public init(from decoder: any Decoder) throws {
@@ -44,9 +53,16 @@ public indirect enum SegmentRule: Sendable, Equatable, Codable {
             let s = try c.nestedContainer(keyedBy: SubscriptionKeys.self, forKey: .subscription)
             self = .subscription(channel: try s.decode(Subscription.Channel.self, forKey: .channel),
                                  status: try s.decodeIfPresent(Subscription.Status.self, forKey: .status), resource: try s.decodeIfPresent(String.self, forKey: .resource))
+        } else if let activity = try c.decodeIfPresent(ActivityRule.self, forKey: .activity) {
+            self = .activity(activity)
+        } else if let table = try c.decodeIfPresent(TableRule.self, forKey: .table) {
+            self = .table(table)
+        } else if let segment = try c.decodeIfPresent(String.self, forKey: .segment) {
+            self = .segment(segment)
+        } else if let related = try c.decodeIfPresent(RelationRule.self, forKey: .related) {
+            self = .related(related)
         } else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "a rule is {\"all\": […]}, {\"any\": […]}, {\"not\": …}, {\"field\", \"op\", \"value\"} or {\"subscription\": {\"channel\"}}"))
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: Self.forms))
         }
     }
 
@@ -65,8 +81,14 @@ public indirect enum SegmentRule: Sendable, Equatable, Codable {
             try s.encode(channel, forKey: .channel)
             try s.encodeIfPresent(status, forKey: .status)
             try s.encodeIfPresent(resource, forKey: .resource)
+        case .activity(let activity): try c.encode(activity, forKey: .activity)
+        case .table(let table): try c.encode(table, forKey: .table)
+        case .segment(let id): try c.encode(id, forKey: .segment)
+        case .related(let related): try c.encode(related, forKey: .related)
         }
     }
+
+    static let forms = #"a rule is {"all": […]}, {"any": […]}, {"not": …}, {"field", "op", "value"}, {"subscription": {"channel"}}, {"activity": {"kind"}}, {"table": {"field"}}, {"segment": id} or {"related": {"kind", "rule"}}"#
 }
 
 /// A ``FieldInput`` written back as JSON.

@@ -83,10 +83,7 @@ public struct BSONDocument: Sendable, Hashable {
     /// The value of the first element named `key`; setting replaces it in place, appends a new
     /// key at the end, and setting `nil` removes it.
     public subscript(key: String) -> BSONValue? {
-        get {
-            for (k, v) in self where k == key { return v }
-            return nil
-        }
+        get { value(forKey: key) }
         set {
             var rebuilt = BSONDocument()
             var replaced = false
@@ -151,6 +148,35 @@ extension BSONDocument: Sequence {
     }
 
     public func makeIterator() -> Iterator { Iterator(storage: storage) }
+
+    /// The value of the first element named `key`: keys are compared as bytes and only the
+    /// matching value is decoded (rules evaluated per profile read a few fields of many).
+    public func value(forKey key: String) -> BSONValue? {
+        var key = key
+        return key.withUTF8 { wanted in
+            storage.withUnsafeBytes { raw -> BSONValue? in
+                let r = BSONReader(raw)
+                let limit = raw.count - 1
+                var o = 4
+                while o < limit {
+                    let type = raw[o]
+                    guard let keyEnd = try? r.cStringEnd(from: o + 1, limit: limit) else { return nil }
+                    let v = keyEnd + 1
+                    if keyEnd - o - 1 == wanted.count, Self.same(raw, from: o + 1, wanted) {
+                        return try? r.value(type, at: v, limit: limit)
+                    }
+                    guard let size = try? r.valueSize(type, at: v, limit: limit) else { return nil }
+                    o = v + size
+                }
+                return nil
+            }
+        }
+    }
+
+    @inline(__always) private static func same(_ raw: UnsafeRawBufferPointer, from start: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        for i in 0..<key.count where raw[start + i] != key[i] { return false }
+        return true
+    }
 }
 
 extension BSONDocument: CustomStringConvertible {

@@ -24,4 +24,7 @@ public struct ProfileRelation: Codable, Sendable, Equatable {
     }
 
     public static let standardKinds = ["family", "colleague", "referrer"]
+
+    /// A valid kind: a word of lower-case letters, digits and `_`, starting with a letter.
+    public static func isValidKind(_ kind: String) -> Bool { ActivityEvent.isValidKind(kind) && !kind.contains(".") }
 }

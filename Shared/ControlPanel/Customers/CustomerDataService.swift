@@ -347,7 +347,7 @@ public struct CustomerDataService: Sendable {
         try identity.require(.profiles, .edit)
         let (database, profile) = try await profile(profileId, in: databaseId, for: identity, audited: false)
         let kind = kind.trimmingCharacters(in: .whitespaces).lowercased()
-        guard ActivityEvent.isValidKind(kind), !kind.contains(".") else { throw InvalidInput("kind", "relation_kind_invalid") }
+        guard ProfileRelation.isValidKind(kind) else { throw InvalidInput("kind", "relation_kind_invalid") }
         guard otherId != profileId else { throw InvalidInput("toId", "relation_to_self") }
         guard let other = try await profiles.profile(otherId, in: database) else { throw InvalidInput("toId", "unknown_profile", otherId) }
         let relation = ProfileRelation(accountId: database.accountId, databaseId: database._id, fromId: profile._id, toId: other._id, kind: kind)

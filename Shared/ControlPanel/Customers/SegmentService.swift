@@ -10,13 +10,14 @@ import Security
 /// is audited; a rule with errors is refused at the rule that is wrong.
 public struct SegmentService: Sendable {
     public let segments: MongoCollection<Segment>
-    public let members: MongoCollection<SegmentMember>
+    public let audience: AudienceQuery
+    public var members: MongoCollection<SegmentMember> { audience.members }
     let customers: CustomerDataService
     let audit: AuditLog
 
     public init(settings: MongoDatabase, customersStore: MongoDatabase, customers: CustomerDataService, audit: AuditLog) {
         segments = settings.collection("segments", of: Segment.self)
-        members = customersStore.collection("segment_members", of: SegmentMember.self)
+        audience = AudienceQuery(database: customersStore)
         self.customers = customers
         self.audit = audit
     }
@@ -26,8 +27,10 @@ public struct SegmentService: Sendable {
         try await members.createIndexes([IndexModel(keys: ["segmentId": 1], name: "segment"), IndexModel(keys: ["profileId": 1], name: "profile")])
     }
 
-    func checked(_ rule: SegmentRule, in database: ProfileDatabase) throws -> CheckedRule {
-        switch RuleChecker.check(rule, in: database) {
+    /// The rule checked against the database's schema and its other segments.
+    func checked(_ rule: SegmentRule, in database: ProfileDatabase) async throws -> CheckedRule {
+        let others = try await segments.find(["accountId": .string(database.accountId), "databaseId": .string(database._id)]).collect()
+        switch RuleChecker.check(rule, in: database, segments: Dictionary(others.map { ($0._id, $0) }, uniquingKeysWith: { first, _ in first })) {
         case .success(let checked): return checked
         case .failure(let failure):
             let first = failure.errors[0]
@@ -56,7 +59,7 @@ public struct SegmentService: Sendable {
         guard !name.isEmpty, name.count <= 100 else { throw InvalidInput("name", "name_required") }
         if kind == .dynamic {
             guard let rule else { throw InvalidInput("rule", "rule_invalid", "a dynamic segment needs a rule") }
-            _ = try checked(rule, in: database)
+            _ = try await checked(rule, in: database)
         }
         let segment = Segment(accountId: identity.account._id, databaseId: database._id, name: name, kind: kind, rule: kind == .dynamic ? rule : nil)
         do {
@@ -80,7 +83,7 @@ public struct SegmentService: Sendable {
         }
         if let rule {
             guard before.kind == .dynamic else { throw InvalidInput("rule", "rule_invalid", "a fixed segment has members, not a rule") }
-            _ = try checked(rule, in: database)
+            _ = try await checked(rule, in: database)
             after.rule = rule
         }
         after.updatedAt = Date()
@@ -98,22 +101,45 @@ public struct SegmentService: Sendable {
     public func delete(_ id: String, by identity: Identity) async throws {
         try identity.require(.segments, .delete)
         let (segment, _) = try await segment(id, for: identity)
+        let users = try await segments.find(["accountId": .string(identity.account._id), "databaseId": .string(segment.databaseId)]).collect()
+            .filter { (try? Self.json($0.rule))??.contains("\"segment\":\"\(id)\"") ?? false }
+        guard users.isEmpty else { throw InvalidInput("segment", "segment_in_use", users.map(\.name).joined(separator: ", ")) }
         _ = try await segments.deleteOne(["_id": .string(id), "accountId": .string(identity.account._id)])
         _ = try await members.deleteMany(["segmentId": .string(id)])
         try await audit.record(identity.actor, "segment.delete", kind: "segment", id: id, name: segment.name)
     }
 
     /// The store filter of a segment's profiles.
-    func filter(_ segment: Segment, database: ProfileDatabase) async throws -> BSONDocument {
-        var filter: BSONDocument = ["accountId": .string(segment.accountId), "databaseId": .string(segment.databaseId)]
-        switch segment.kind {
-        case .dynamic:
-            for (key, value) in RuleCompiler.filter(try checked(segment.rule ?? .all([]), in: database)) { filter.append(key, value) }
-        case .fixed:
-            let ids = try await members.find(["segmentId": .string(segment._id)]).collect().map { BSONValue.string($0.profileId) }
-            filter.append("_id", ["$in": .array(ids)])
+    public func filter(_ segment: Segment, database: ProfileDatabase) async throws -> BSONDocument {
+        let rule: CheckedRule = switch segment.kind {
+        case .dynamic: try await checked(segment.rule ?? .all([]), in: database)
+        case .fixed: .member(segmentId: segment._id)
         }
-        return filter
+        return try await audience.filter(rule, accountId: segment.accountId, databaseId: segment.databaseId)
+    }
+
+    /// The count and a sample of the profiles an unsaved rule selects (the builder's live
+    /// answer while a rule is edited).
+    public func preview(_ rule: SegmentRule, in databaseId: String, limit: Int = 10, for identity: Identity) async throws -> (count: Int, sample: [Profile], database: ProfileDatabase) {
+        try identity.require(.segments, .view)
+        let database = try await customers.database(databaseId, for: identity)
+        let filter = try await audience.filter(try await checked(rule, in: database), accountId: database.accountId, databaseId: database._id)
+        let count = try await customers.profiles.profiles.countDocuments(filter)
+        let sample = identity.can(.profiles, .view)
+            ? try await customers.profiles.profiles.find(filter, options: FindOptions(sort: ["updatedAt": -1, "_id": 1], limit: limit)).collect() : []
+        return (count, sample, database)
+    }
+
+    /// Whether one profile is in the segment now, decided in process the way triggers decide.
+    public func contains(_ profileId: String, in id: String, for identity: Identity) async throws -> Bool {
+        try identity.require(.profiles, .view)
+        let (segment, database) = try await segment(id, for: identity)
+        guard let profile = try await customers.profiles.profile(profileId, in: database) else { throw ObjectNotFound("profile", profileId) }
+        let rule: CheckedRule = switch segment.kind {
+        case .dynamic: try await checked(segment.rule ?? .all([]), in: database)
+        case .fixed: .member(segmentId: segment._id)
+        }
+        return try await audience.matches(rule, profile)
     }
 
     public func count(_ id: String, for identity: Identity) async throws -> Int {
