@@ -152,7 +152,7 @@ let package = Package(
             name: "HeraldBenchmarks",
             dependencies: [
                 "BSON", "Mongo", "AMQP", "Templates", "BounceParsing", "HeraldTesting", "CustomerData", "DataJobs", "Imports", "ControlPanel", "Contracts",
-                "Security", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "Security", "Audiences", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Benchmarks/HeraldBenchmarks"
         ),

@@ -1,12 +1,12 @@
 import Foundation
 
 // herald-bench: every benchmark prints Herald's rate beside a reference measured in the same run.
-//   herald-bench [bson] [templates] [bounces] [amqp] [mongo] [import] [events]   (all by default)
+//   herald-bench [bson] [templates] [bounces] [amqp] [mongo] [import] [events] [segments]   (all by default)
 // Reference programs are found in HERALD_BENCH_REFERENCES (Benchmarks/run.sh builds them).
 let env = ProcessInfo.processInfo.environment
 let references = env["HERALD_BENCH_REFERENCES"] ?? "Benchmarks/reference/bin"
 var which = Set(CommandLine.arguments.dropFirst())
-if which.isEmpty { which = ["bson", "templates", "bounces", "amqp", "mongo", "import", "events"] }
+if which.isEmpty { which = ["bson", "templates", "bounces", "amqp", "mongo", "import", "events", "segments"] }
 
 var results: [BenchmarkResult] = []
 do {
@@ -57,6 +57,14 @@ do {
                                                customersURI: env["HERALD_BENCH_MONGO_URI"] ?? "mongodb://127.0.0.1:27052",
                                                amqpURL: "amqp://guest:guest@127.0.0.1:\(env["AMQP_PORT"] ?? "5672")",
                                                requests: Int(env["HERALD_BENCH_EVENT_REQUESTS"] ?? "") ?? 10, perRequest: 10_000) {
+            results.append(r)
+            print(r.line)
+        }
+    }
+    if which.contains("segments") {
+        for r in try await SegmentBenchmark.run(uri: env["HERALD_BENCH_MONGO_URI"] ?? "mongodb://127.0.0.1:27052",
+                                                profiles: Int(env["HERALD_BENCH_SEGMENT_PROFILES"] ?? "") ?? 200_000,
+                                                evaluations: Int(env["HERALD_BENCH_SEGMENT_EVALUATIONS"] ?? "") ?? 2_000_000) {
             results.append(r)
             print(r.line)
         }

@@ -31,6 +31,7 @@ public struct ProfileStore: Sendable {
         try await relations.createIndexes([
             IndexModel(keys: ["accountId": 1, "fromId": 1], name: "account_from"),
             IndexModel(keys: ["accountId": 1, "toId": 1], name: "account_to"),
+            IndexModel(keys: ["accountId": 1, "databaseId": 1, "kind": 1], name: "account_database_kind"),
         ])
     }
 
