@@ -23,7 +23,8 @@ public struct RuleChecker {
 
     static let textTypes: Set<FieldType> = [.string, .email, .phone, .enumeration]
 
-    static func allowed(_ type: FieldType) -> Set<SegmentRule.Operator> {
+    /// The operators that fit a field type.
+    public static func allowed(_ type: FieldType) -> Set<SegmentRule.Operator> {
         switch type {
         case .string, .email, .phone, .enumeration: [.eq, .ne, .in, .notIn, .contains, .startsWith, .regex, .gt, .gte, .lt, .lte, .between, .empty, .notEmpty]
         case .integer, .decimal: [.eq, .ne, .in, .notIn, .gt, .gte, .lt, .lte, .between, .empty, .notEmpty]

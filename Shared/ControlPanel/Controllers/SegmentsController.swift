@@ -5,8 +5,8 @@ import Hummingbird
 import Security
 import ServiceSupport
 
-/// Segments: `/databases/:id/segments` in the panel (rules edited as JSON for now, with the live
-/// count and a sample), `/api/v1/databases/:id/segments` and `/api/v1/segments/:sid` in the API.
+/// Segments: `/databases/:id/segments` in the panel (rules built visually — or as JSON — with the
+/// live count and a sample), `/api/v1/databases/:id/segments` and `/api/v1/segments/:sid` in the API.
 struct SegmentsController {
     let segments: SegmentService
     let customers: CustomerDataService
@@ -16,6 +16,7 @@ struct SegmentsController {
         router.get("/databases/:id/segments", use: list)
         router.post("/databases/:id/segments", use: create)
         router.get("/databases/:id/segments/:sid", use: show)
+        router.post("/databases/:id/segments/preview", use: preview)
         router.post("/databases/:id/segments/:sid", use: update)
         router.post("/databases/:id/segments/:sid/freeze", use: freeze)
         router.post("/databases/:id/segments/:sid/delete", use: delete)
@@ -25,7 +26,9 @@ struct SegmentsController {
         router.get("/api/v1/segments/:sid", use: apiGet)
         router.put("/api/v1/segments/:sid", use: apiUpdate)
         router.delete("/api/v1/segments/:sid", use: apiDelete)
+        router.post("/api/v1/databases/:id/segments/preview", use: preview)
         router.get("/api/v1/segments/:sid/profiles", use: apiSample)
+        router.get("/api/v1/segments/:sid/members/:pid", use: apiContains)
         router.post("/api/v1/segments/:sid/freeze", use: apiFreeze)
         router.post("/api/v1/segments/:sid/members", use: apiAdd)
         router.delete("/api/v1/segments/:sid/members/:pid", use: apiRemove)
@@ -41,6 +44,56 @@ struct SegmentsController {
         }
     }
 
+    /// What the builder needs to offer only what fits: fields with their operators, channels,
+    /// statuses, the database's other segments, relation kinds, event kinds, and its labels.
+    func builderSchema(_ database: ProfileDatabase, except segmentId: String?, context: PanelRequestContext) async throws -> String {
+        let catalog = renderer.catalogs[context.language]
+        func describe(_ field: FieldDefinition) -> [String: Any] {
+            ["key": field.key, "title": field.title, "type": field.type.rawValue, "options": field.options,
+             "operators": RuleChecker.allowed(field.type).map(\.rawValue).sorted(), "columns": field.columns.map(describe)]
+        }
+        let others = try await segments.list(in: database._id, for: try context.requireIdentity()).filter { $0._id != segmentId }
+        let schema: [String: Any] = [
+            "fields": database.fields.map(describe),
+            "channels": Subscription.Channel.allCases.map(\.rawValue), "statuses": Subscription.Status.allCases.map(\.rawValue),
+            "segments": others.map { ["id": $0._id, "name": $0.name] },
+            "relationKinds": ProfileRelation.standardKinds, "activityKinds": Self.activityKinds,
+            "aggregates": TableRule.Aggregate.allCases.map(\.rawValue), "comparisons": CheckedRule.Comparison.allCases.map(\.rawValue),
+            "labels": Dictionary(uniqueKeysWithValues: Self.builderLabels.map { ($0, catalog.text("builder." + $0)) }),
+        ]
+        return String(decoding: try JSONSerialization.data(withJSONObject: schema, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    static let activityKinds = ["message.sent", "message.delivered", "message.opened", "message.clicked", "message.bounced", "message.*",
+                                "site.visit", "site.event", "goal.reached", "form.submitted", "promo.issued", "promo.redeemed", "profile.created", "profile.updated"]
+    static let builderLabels = ["all", "any", "not", "add_condition", "add_group", "remove", "field", "subscription", "activity", "table", "segment", "related",
+                                "channel", "status", "any_status", "resource", "kind", "where", "property", "value", "within_last_days", "count", "aggregate",
+                                "column", "date_column", "direction", "outgoing", "incoming", "either", "who", "matching", "errors", "json", "yes", "no", "none"]
+
+    /// The live count and sample of an unsaved rule (panel, with the session's CSRF token in a
+    /// header, and API): 200 with both, or 422 with every error at its place.
+    @Sendable func preview(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        struct PreviewBody: Decodable { let rule: SegmentRule }
+        struct Answer: Encodable {
+            struct Sample: Encodable { let id: String, title: String }
+            let count: Int, sample: [Sample]
+        }
+        struct Refusal: Encodable {
+            struct Detail: Encodable { let code: String, message: String, field: String }
+            struct Place: Encodable { let path: String, message: String }
+            let error: Detail, errors: [Place]
+        }
+        let identity = try context.requireIdentity()
+        let body = try await JSONBody.decode(PreviewBody.self, from: request)
+        switch try await segments.preview(body.rule, in: try context.parameters.require("id"), for: identity) {
+        case .matches(let count, let sample, let database):
+            return try JSONBody.response(Answer(count: count, sample: sample.map { .init(id: $0._id, title: CustomerDataService.title(of: $0, in: database)) }))
+        case .invalid(let failure):
+            return try JSONBody.response(Refusal(error: .init(code: "rule_invalid", message: failure.description, field: failure.errors[0].path),
+                                                 errors: failure.errors.map { .init(path: $0.path, message: $0.message) }), status: .unprocessableContent)
+        }
+    }
+
     func listPage(_ id: String, context: PanelRequestContext, extra: [String: Any] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
         let identity = try context.requireIdentity()
         let database = try await customers.database(id, for: identity)
@@ -50,6 +103,7 @@ struct SegmentsController {
                          "count": (try? await segments.count(segment._id, for: identity)) ?? 0])
         }
         var values: [String: Any] = ["database": ["id": database._id, "name": database.name] as [String: Any], "segments": rows, "example": Self.example,
+                                     "schema": try await builderSchema(database, except: nil, context: context),
                                      "canCreate": identity.can(.segments, .create)]
         values.merge(extra) { $1 }
         return renderer.page("segments", title: "segments.title", values: values, context: context, status: status, active: "databases")
@@ -86,6 +140,7 @@ struct SegmentsController {
             "count": try await segments.count(sid, for: identity),
             "sample": sample.map { ["id": $0._id, "title": CustomerDataService.title(of: $0, in: database)] },
             "canEdit": identity.can(.segments, .edit), "canDelete": identity.can(.segments, .delete), "error": error ?? "",
+            "schema": try await builderSchema(database, except: segment._id, context: context),
         ], context: context, status: status, active: "databases")
     }
 
@@ -190,6 +245,14 @@ struct SegmentsController {
         let body = try await JSONBody.decode(Body.self, from: request)
         let frozen = try await segments.freeze(try context.parameters.require("sid"), name: body.name ?? "", by: identity)
         return try JSONBody.response(SegmentView(frozen, count: try await segments.count(frozen._id, for: identity)), status: .created)
+    }
+
+    /// Whether one profile is in the segment now (`{"member": true}`), decided the way triggers
+    /// decide: the rule evaluated in process over the profile and what it needs.
+    @Sendable func apiContains(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        struct Membership: Encodable { let member: Bool }
+        let member = try await segments.contains(try context.parameters.require("pid"), in: try context.parameters.require("sid"), for: try context.requireIdentity())
+        return try JSONBody.response(Membership(member: member))
     }
 
     struct MemberBody: Decodable { let profileId: String }

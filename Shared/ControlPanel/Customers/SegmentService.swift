@@ -118,16 +118,27 @@ public struct SegmentService: Sendable {
         return try await audience.filter(rule, accountId: segment.accountId, databaseId: segment.databaseId)
     }
 
-    /// The count and a sample of the profiles an unsaved rule selects (the builder's live
-    /// answer while a rule is edited).
-    public func preview(_ rule: SegmentRule, in databaseId: String, limit: Int = 10, for identity: Identity) async throws -> (count: Int, sample: [Profile], database: ProfileDatabase) {
+    /// What an unsaved rule selects (the builder's live answer while a rule is edited): its count
+    /// and a sample, or every error at its place.
+    public enum Preview: Sendable {
+        case matches(count: Int, sample: [Profile], database: ProfileDatabase)
+        case invalid(RuleErrors)
+    }
+
+    public func preview(_ rule: SegmentRule, in databaseId: String, limit: Int = 10, for identity: Identity) async throws -> Preview {
         try identity.require(.segments, .view)
         let database = try await customers.database(databaseId, for: identity)
-        let filter = try await audience.filter(try await checked(rule, in: database), accountId: database.accountId, databaseId: database._id)
+        let others = try await segments.find(["accountId": .string(database.accountId), "databaseId": .string(database._id)]).collect()
+        let checked: CheckedRule
+        switch RuleChecker.check(rule, in: database, segments: Dictionary(others.map { ($0._id, $0) }, uniquingKeysWith: { first, _ in first })) {
+        case .success(let rule): checked = rule
+        case .failure(let errors): return .invalid(errors)
+        }
+        let filter = try await audience.filter(checked, accountId: database.accountId, databaseId: database._id)
         let count = try await customers.profiles.profiles.countDocuments(filter)
         let sample = identity.can(.profiles, .view)
             ? try await customers.profiles.profiles.find(filter, options: FindOptions(sort: ["updatedAt": -1, "_id": 1], limit: limit)).collect() : []
-        return (count, sample, database)
+        return .matches(count: count, sample: sample, database: database)
     }
 
     /// Whether one profile is in the segment now, decided in process the way triggers decide.

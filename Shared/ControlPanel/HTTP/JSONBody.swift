@@ -16,6 +16,9 @@ enum JSONBody {
         } catch let DecodingError.valueNotFound(_, context) {
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw APIError(.badRequest, code: "invalid_field", message: "'\(field)' must not be null", field: field)
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError(.badRequest, code: "invalid_field", message: "'\(field)': \(context.debugDescription)", field: field)
         } catch {
             throw APIError(.badRequest, code: "invalid_json", message: "the body is not valid JSON: send an object with Content-Type: application/json")
         }
