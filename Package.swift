@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "DataJobs",
             dependencies: [
-                "CustomerData", "Imports", "Mongo", "AMQP", "Contracts", "CXLSXWriter", "CPostgres", "CMariaDB",
+                "CustomerData", "Audiences", "Imports", "Mongo", "AMQP", "Contracts", "CXLSXWriter", "CPostgres", "CMariaDB",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

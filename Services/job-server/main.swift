@@ -13,7 +13,8 @@ await HeraldService.main(.jobServer, services: { context in
     return [
         JobRequestConsumer.imports(amqp: context.amqp, runner: runner, logger: context.logger),
         JobRequestConsumer.exports(amqp: context.amqp, runner: exporter, logger: context.logger),
-        SQLSyncScheduler(runner: runner, logger: context.logger),
+        SQLSyncScheduler(runner: runner, segmentRunner: SegmentSyncRunner(jobs: jobs, databases: databases, profiles: writer.store, logger: context.logger),
+                         logger: context.logger),
         ActivityWriter(amqp: context.amqp, databases: databases, writer: writer, logger: context.logger),
     ]
 })

@@ -26,6 +26,44 @@ public struct AudienceQuery: Sendable {
         return filter
     }
 
+    /// The store filter of a segment's profiles now: a dynamic segment's rule, checked against
+    /// the database and its other segments, or a fixed segment's members.
+    ///
+    /// - Throws: ``RuleErrors`` when the rule no longer fits the schema.
+    public func filter(of segment: Segment, in database: ProfileDatabase, segments: [Segment]) async throws -> BSONDocument {
+        try await filter(try Self.rule(of: segment, in: database, segments: segments), accountId: segment.accountId, databaseId: segment.databaseId)
+    }
+
+    /// The store filter of the members of the segment `id` of `database`, for a job (export, copy,
+    /// SQL sync); the segments come from the settings store.
+    ///
+    /// - Throws: ``SegmentGone`` when the segment no longer exists, ``RuleErrors`` when its rule
+    ///   no longer fits the schema.
+    public func filter(ofSegment id: String, in database: ProfileDatabase, segments collection: MongoCollection<Segment>) async throws -> BSONDocument {
+        let segments = try await collection.find(["accountId": .string(database.accountId), "databaseId": .string(database._id)]).collect()
+        guard let segment = segments.first(where: { $0._id == id }) else { throw SegmentGone(id: id) }
+        return try await filter(of: segment, in: database, segments: segments)
+    }
+
+    /// A segment a job names is gone (deleted since the job was made).
+    public struct SegmentGone: Error, CustomStringConvertible {
+        public let id: String
+        public init(id: String) { self.id = id }
+        public var description: String { "the segment \(id) no longer exists" }
+    }
+
+    /// A segment's membership as a checked rule.
+    public static func rule(of segment: Segment, in database: ProfileDatabase, segments: [Segment], now: Date = Date()) throws -> CheckedRule {
+        switch segment.kind {
+        case .fixed: return .member(segmentId: segment._id)
+        case .dynamic:
+            // The segment as given wins over a stored copy of itself (a rule being changed).
+            var byId = Dictionary(segments.map { ($0._id, $0) }, uniquingKeysWith: { first, _ in first })
+            byId[segment._id] = segment
+            return try RuleChecker.check(segment.rule ?? .all([]), in: database, segments: byId, of: segment._id, now: now).get()
+        }
+    }
+
     /// `rule` with every store condition replaced by the profiles that satisfy it.
     public func resolve(_ rule: CheckedRule, accountId: String, databaseId: String) async throws -> CheckedRule {
         let scope: BSONDocument = ["accountId": .string(accountId), "databaseId": .string(databaseId)]

@@ -8,8 +8,11 @@ import Foundation
 public struct RuleChecker {
     /// Checks `rule`; `segments` are the database's segments by id, for `{"segment": id}` (a
     /// dynamic one's rule is checked and inlined, a fixed one becomes a membership test).
-    public static func check(_ rule: SegmentRule, in database: ProfileDatabase, segments: [String: Segment] = [:], now: Date = Date()) -> Result<CheckedRule, RuleErrors> {
+    /// `of` names the segment whose rule this is, so that a rule reaching it again is refused.
+    public static func check(_ rule: SegmentRule, in database: ProfileDatabase, segments: [String: Segment] = [:], of segmentId: String? = nil,
+                             now: Date = Date()) -> Result<CheckedRule, RuleErrors> {
         var checker = RuleChecker(database: database, segments: segments, now: Date(timeIntervalSince1970: (now.timeIntervalSince1970 * 1000).rounded(.down) / 1000))
+        if let segmentId, !segmentId.isEmpty { checker.inlining = [segmentId] }
         let checked = checker.check(rule, path: "rule", scope: database.fields, rowsOf: nil)
         return checker.errors.isEmpty ? .success(checked) : .failure(RuleErrors(errors: checker.errors))
     }

@@ -7,6 +7,9 @@ import Foundation
 public struct Segment: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable { case dynamic, fixed }
 
+    /// The settings-store collection of segments.
+    public static let collectionName = "segments"
+
     public var _id: String
     public var accountId: String
     public var databaseId: String

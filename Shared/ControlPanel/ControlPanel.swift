@@ -21,6 +21,7 @@ public struct ControlPanel: Sendable {
     public let exports: ExportService
     public let syncs: SyncService
     public let segments: SegmentService
+    public let segmentSyncs: SegmentSyncService
     let amqp: AMQPConnection?
     public let settings: Settings
     let logger: Logger
@@ -72,6 +73,7 @@ public struct ControlPanel: Sendable {
         syncs = SyncService(jobs: imports.jobs, customers: customers, audit: audit)
         segments = SegmentService(settings: settingsClient.database(settings.database), customersStore: customersClient.database(settings.customersDatabase),
                                   customers: customers, audit: audit)
+        segmentSyncs = SegmentSyncService(jobs: imports.jobs, segments: segments, audit: audit)
         self.settings = settings
         self.logger = logger
     }
@@ -121,11 +123,11 @@ public struct ControlPanel: Sendable {
         AuditController(audit: audit, renderer: renderer).addRoutes(to: router)
         DatabasesController(customers: customers, renderer: renderer).addRoutes(to: router)
         ProfilesController(customers: customers, segments: segments, renderer: renderer).addRoutes(to: router)
-        ImportsController(imports: imports, customers: customers, renderer: renderer).addRoutes(to: router)
+        ImportsController(imports: imports, customers: customers, segments: segments, renderer: renderer).addRoutes(to: router)
         EventsController(customers: customers, amqp: amqp).addRoutes(to: router)
-        ExportsController(exports: exports, customers: customers, renderer: renderer).addRoutes(to: router)
+        ExportsController(exports: exports, customers: customers, segments: segments, renderer: renderer).addRoutes(to: router)
         SyncsController(syncs: syncs, imports: imports, customers: customers, renderer: renderer).addRoutes(to: router)
-        SegmentsController(segments: segments, customers: customers, renderer: renderer).addRoutes(to: router)
+        SegmentsController(segments: segments, syncs: segmentSyncs, customers: customers, renderer: renderer).addRoutes(to: router)
         let document = (try? Data(contentsOf: resources.appendingPathComponent("openapi.json"))) ?? Data("{}".utf8)
         APIDocsController(document: document, renderer: renderer).addRoutes(to: router)
     }

@@ -10,6 +10,9 @@ public struct ExportJob: Codable, Sendable, Equatable {
     public var databaseId: String
     public var createdBy: String
     public var format: Format
+    /// Only this segment's profiles, when set (its name is kept for the list of exports).
+    public var segmentId: String?
+    public var segmentName: String?
     public var state: ImportJob.State
     /// Profiles written so far.
     public var written: Int64

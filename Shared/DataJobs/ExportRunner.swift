@@ -1,3 +1,4 @@
+import Audiences
 import BSON
 import CustomerData
 import Foundation
@@ -30,8 +31,13 @@ public struct ExportRunner: Sendable {
         _ = try await jobs.chunks.deleteMany(["jobId": .string(job._id)])
         _ = try await jobs.exports.updateOne(filter: ["_id": .string(job._id)], update: ["$set": ["state": "running", "written": 0]])
         let keys = database.fields.map(\.key)
-        let cursor = profiles.profiles.find(["accountId": .string(database.accountId), "databaseId": .string(database._id)], options: FindOptions(sort: ["_id": 1], batchSize: 1000))
         do {
+            var filter: BSONDocument = ["accountId": .string(database.accountId), "databaseId": .string(database._id)]
+            if let segmentId = job.segmentId {
+                filter = try await AudienceQuery(database: profiles.profiles.database)
+                    .filter(ofSegment: segmentId, in: database, segments: databases.database.collection(Segment.collectionName, of: Segment.self))
+            }
+            let cursor = profiles.profiles.find(filter, options: FindOptions(sort: ["_id": 1], batchSize: 1000))
             let (size, chunks, written): (Int64, Int, Int64)
             switch job.format {
             case .csv:

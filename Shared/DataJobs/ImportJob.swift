@@ -76,6 +76,8 @@ public struct ImportJob: Codable, Sendable, Equatable {
     public var cancelRequestedAt: Date?
     /// For a copy: the database the profiles come from.
     public var sourceDatabaseId: String?
+    /// For a copy: only this segment's profiles of the source, when set.
+    public var sourceSegmentId: String?
     /// For an SQL sync's run: the sync.
     public var syncId: String?
 

@@ -1,3 +1,4 @@
+import Audiences
 import BSON
 import CustomerData
 import Foundation
@@ -46,7 +47,12 @@ public struct ImportRunner: Sendable {
             var headerSkipped = !job.hasHeader
             let source = job.format == .profiles ? try await sourceDatabase(of: job) : nil
             let sync = job.format == .sql ? try await sqlSync(of: job) : nil
-            let batches = source.map { ImportTable.batches(of: $0, in: writer.store) }
+            var sourceFilter: BSONDocument?
+            if let source, let segmentId = job.sourceSegmentId {
+                sourceFilter = try await AudienceQuery(database: writer.store.profiles.database)
+                    .filter(ofSegment: segmentId, in: source, segments: databases.database.collection(Segment.collectionName, of: Segment.self))
+            }
+            let batches = source.map { ImportTable.batches(of: $0, in: writer.store, filter: sourceFilter) }
                 ?? sync.map { ImportTable.batches(of: $0) } ?? ImportTable.batches(of: job, in: jobs)
             var cursorIndex: Int?
             var lastCursor: String?

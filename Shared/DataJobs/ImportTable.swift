@@ -101,14 +101,15 @@ public enum ImportTable {
 
     /// A database's profiles as a table: the field keys as the header, then each profile's values
     /// in the forms an import reads (what an export writes), read from a cursor.
-    public static func batches(of source: ProfileDatabase, in store: ProfileStore, size: Int = 1000, limit: Int? = nil) -> AsyncThrowingStream<Batch, any Error> {
+    /// `filter` narrows them (a segment's members); all of the database's when nil.
+    public static func batches(of source: ProfileDatabase, in store: ProfileStore, filter: BSONDocument? = nil, size: Int = 1000, limit: Int? = nil) -> AsyncThrowingStream<Batch, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
                     let keys = source.fields.map(\.key)
                     var pending = Batch(rows: [DelimitedTextReader.Row(line: 1, fields: keys)], problems: [])
                     var line = 1
-                    let cursor = store.profiles.find(["accountId": .string(source.accountId), "databaseId": .string(source._id)],
+                    let cursor = store.profiles.find(filter ?? ["accountId": .string(source.accountId), "databaseId": .string(source._id)],
                                                      options: FindOptions(sort: ["_id": 1], limit: limit, batchSize: size))
                     for try await profile in cursor {
                         line += 1

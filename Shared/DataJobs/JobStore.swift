@@ -10,6 +10,7 @@ public struct JobStore: Sendable {
     public let errors: MongoCollection<ImportRowError>
     public let exports: MongoCollection<ExportJob>
     public let syncs: MongoCollection<SQLSync>
+    public let segmentSyncs: MongoCollection<SegmentSync>
 
     public static let chunkSize = 1 << 20
 
@@ -27,6 +28,7 @@ public struct JobStore: Sendable {
         errors = database.collection("import_errors", of: ImportRowError.self)
         exports = database.collection("export_jobs", of: ExportJob.self)
         syncs = database.collection("sql_syncs", of: SQLSync.self)
+        segmentSyncs = database.collection("segment_syncs", of: SegmentSync.self)
     }
 
     public func prepare() async throws {
@@ -34,6 +36,7 @@ public struct JobStore: Sendable {
         try await chunks.createIndexes([IndexModel(keys: ["jobId": 1, "index": 1], name: "job_index")])
         try await errors.createIndexes([IndexModel(keys: ["jobId": 1, "line": 1], name: "job_line")])
         try await syncs.createIndexes([IndexModel(keys: ["nextRun": 1], name: "next_run"), IndexModel(keys: ["accountId": 1, "databaseId": 1], name: "account_database")])
+        try await segmentSyncs.createIndexes([IndexModel(keys: ["nextRun": 1], name: "next_run"), IndexModel(keys: ["accountId": 1, "segmentId": 1], name: "account_segment")])
         try await exports.createIndexes([IndexModel(keys: ["accountId": 1, "databaseId": 1, "createdAt": -1], name: "account_database_created")])
     }
 

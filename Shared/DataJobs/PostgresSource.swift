@@ -25,9 +25,9 @@ final class PostgresSource: @unchecked Sendable {
 
     deinit { PQfinish(connection) }
 
-    /// Runs `sql` with text parameters; returns the column names and the rows (nil for NULL).
-    func query(_ sql: String, parameters: [String] = []) throws -> (columns: [String], rows: [[String?]]) {
-        var cParameters: [UnsafeMutablePointer<CChar>?] = parameters.map { strdup($0) }
+    /// Runs `sql` with text parameters (nil for NULL); returns the column names and the rows (nil for NULL).
+    func query(_ sql: String, parameters: [String?] = []) throws -> (columns: [String], rows: [[String?]]) {
+        var cParameters: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
         defer { for pointer in cParameters { free(pointer) } }
         let result = cParameters.withUnsafeMutableBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, buffer.count)) { pointer in

@@ -2,6 +2,11 @@ import NIOPosix
 
 /// Checks an SQL sync against its database before it is saved.
 public enum SQLProbe {
+    /// Connects to a segment sync's database and creates or extends its table.
+    public static func prepare(_ sync: SegmentSync) async throws {
+        try await NIOThreadPool.singleton.runIfActive { try SQLTarget(sync: sync, timeoutSeconds: 5).prepare() }
+    }
+
     /// The query's columns (it runs with LIMIT 1).
     public static func columns(of sync: SQLSync) async throws -> [String] {
         try await NIOThreadPool.singleton.runIfActive {

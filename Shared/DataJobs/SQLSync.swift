@@ -60,7 +60,10 @@ public struct SQLSync: Codable, Sendable, Equatable {
     }
 
     /// The URL with its password replaced, for pages and answers.
-    public var redactedURL: String {
+    public var redactedURL: String { Self.redacted(url) }
+
+    /// A connection URL with its password replaced by `***`.
+    public static func redacted(_ url: String) -> String {
         guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://"), let colon = url[scheme.upperBound..<at].firstIndex(of: ":") else { return url }
         return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
     }

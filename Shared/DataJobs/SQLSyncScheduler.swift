@@ -4,15 +4,18 @@ import Logging
 import Mongo
 import ServiceLifecycle
 
-/// job-server's clock for SQL syncs: every few seconds it takes the syncs that are due, moves
-/// each one's next run on (a claim only one job-server wins), and runs it as an import job.
+/// job-server's clock for SQL syncs: every few seconds it takes the syncs that are due — imports
+/// from SQL and segment syncs to SQL — moves each one's next run on (a claim only one job-server
+/// wins), and runs it (an import as an import job).
 public struct SQLSyncScheduler: Service {
     let runner: ImportRunner
+    let segmentRunner: SegmentSyncRunner?
     let tick: Duration
     let logger: Logger
 
-    public init(runner: ImportRunner, tick: Duration = .seconds(5), logger: Logger) {
+    public init(runner: ImportRunner, segmentRunner: SegmentSyncRunner? = nil, tick: Duration = .seconds(5), logger: Logger) {
         self.runner = runner
+        self.segmentRunner = segmentRunner
         self.tick = tick
         self.logger = logger
     }
@@ -49,6 +52,15 @@ public struct SQLSyncScheduler: Service {
             _ = try await runner.jobs.syncs.updateOne(filter: ["_id": .string(sync._id)], update: ["$set": ["lastJobId": .string(job._id)]])
             try await runner.run(jobId: job._id)
             ran += 1
+        }
+        if let segmentRunner {
+            for sync in try await runner.jobs.segmentSyncs.find(["nextRun": ["$gt": 0, "$lte": .int64(seconds)]]).collect() {
+                let claim = try await runner.jobs.segmentSyncs.updateOne(filter: ["_id": .string(sync._id), "nextRun": .int64(sync.nextRun)],
+                                                                         update: ["$set": ["nextRun": .int64(seconds + Int64(sync.intervalMinutes) * 60)]])
+                guard claim.matchedCount == 1 else { continue }
+                try await segmentRunner.run(syncId: sync._id)
+                ran += 1
+            }
         }
         return ran
     }

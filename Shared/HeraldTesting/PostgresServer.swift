@@ -44,6 +44,13 @@ public final class PostgresServer: @unchecked Sendable {
         guard await psql.waitForExit(timeout: .seconds(30)) == 0 else { throw TestServerError(message: "psql failed: \(psql.output)") }
     }
 
+    /// Runs a query through psql; its rows, the columns split at tabs (NULL is empty).
+    public func rows(_ sql: String) async throws -> [[String]] {
+        let psql = try ChildProcess(executable: "/usr/bin/psql", arguments: [url, "-v", "ON_ERROR_STOP=1", "-q", "-A", "-t", "-F", "\t", "-c", sql])
+        guard await psql.waitForExit(timeout: .seconds(30)) == 0 else { throw TestServerError(message: "psql failed: \(psql.output)") }
+        return psql.output.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+    }
+
     /// Stops the server (a fast shutdown) and removes its folder.
     public func stop() async {
         process.send(SIGINT)

@@ -1,3 +1,4 @@
+import Audiences
 import CustomerData
 import DataJobs
 import Foundation
@@ -10,6 +11,7 @@ import ServiceSupport
 struct ExportsController {
     let exports: ExportService
     let customers: CustomerDataService
+    let segments: SegmentService
     let renderer: PanelRenderer
 
     func addRoutes(to router: Router<PanelRequestContext>) {
@@ -28,10 +30,12 @@ struct ExportsController {
         let database = try await customers.database(id, for: identity)
         let catalog = renderer.catalogs[context.language]
         let jobs = try await exports.list(in: id, for: identity)
+        let choices = identity.can(.segments, .view) ? try await segments.list(in: id, for: identity) : []
         return renderer.page("exports", title: "exports.title", values: [
             "database": ["id": database._id, "name": database.name] as [String: Any],
+            "segments": choices.map { ["id": $0._id, "name": $0.name] }, "hasSegments": !choices.isEmpty,
             "jobs": jobs.map { job -> [String: Any] in
-                ["id": job._id, "format": job.format.rawValue.uppercased(), "state": catalog.text("imports.state_" + job.state.rawValue), "written": job.written,
+                ["id": job._id, "format": job.format.rawValue.uppercased(), "segment": job.segmentName ?? "", "state": catalog.text("imports.state_" + job.state.rawValue), "written": job.written,
                  "ready": job.state == .succeeded, "running": !job.state.isFinished, "by": job.createdBy, "created": job.createdAt.formatted(.iso8601),
                  "size": ByteCountFormatter.string(fromByteCount: job.size, countStyle: .file), "message": job.message]
             },
@@ -42,7 +46,9 @@ struct ExportsController {
     @Sendable func start(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let form = try await FormData.read(request, context: context)
-        _ = try await exports.start(id, format: ExportJob.Format(rawValue: form["format"] ?? "") ?? .csv, by: try context.requireIdentity())
+        let identity = try context.requireIdentity()
+        let segment = try await (form["segment"]).flatMap { $0.isEmpty ? nil : $0 }.asyncMap { try await segments.segment($0, for: identity).0 }
+        _ = try await exports.start(id, format: ExportJob.Format(rawValue: form["format"] ?? "") ?? .csv, segment: segment, by: identity)
         return .redirect(to: "/databases/\(id)/exports", type: .normal)
     }
 
@@ -55,12 +61,14 @@ struct ExportsController {
 
     struct Body: Decodable {
         let format: ExportJob.Format?
+        /// Only this segment's profiles.
+        let segmentId: String?
     }
 
     struct JobView: Encodable {
-        let id: String, databaseId: String, format: String, state: String, written: Int64, size: Int64, message: String, createdAt: Date, finishedAt: Date?
+        let id: String, databaseId: String, segmentId: String?, format: String, state: String, written: Int64, size: Int64, message: String, createdAt: Date, finishedAt: Date?
         init(_ job: ExportJob) {
-            id = job._id; databaseId = job.databaseId; format = job.format.rawValue; state = job.state.rawValue; written = job.written; size = job.size
+            id = job._id; databaseId = job.databaseId; segmentId = job.segmentId; format = job.format.rawValue; state = job.state.rawValue; written = job.written; size = job.size
             message = job.message; createdAt = job.createdAt; finishedAt = job.finishedAt
         }
     }
@@ -69,7 +77,9 @@ struct ExportsController {
         let identity = try context.requireIdentity()
         try identity.require(.profiles, .export)
         let body = try await JSONBody.decode(Body.self, from: request)
-        return try JSONBody.response(JobView(try await exports.start(try context.parameters.require("id"), format: body.format ?? .csv, by: identity)), status: .accepted)
+        let segment = try await body.segmentId.asyncMap { try await segments.segment($0, for: identity).0 }
+        return try JSONBody.response(JobView(try await exports.start(try context.parameters.require("id"), format: body.format ?? .csv, segment: segment, by: identity)),
+                                     status: .accepted)
     }
 
     @Sendable func apiGet(_ request: Request, context: PanelRequestContext) async throws -> Response {

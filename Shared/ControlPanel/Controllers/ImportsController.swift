@@ -1,3 +1,4 @@
+import Audiences
 import CustomerData
 import DataJobs
 import Foundation
@@ -10,6 +11,7 @@ import ServiceSupport
 struct ImportsController {
     let imports: ImportService
     let customers: CustomerDataService
+    let segments: SegmentService
     let renderer: PanelRenderer
 
     func addRoutes(to router: Router<PanelRequestContext>) {
@@ -81,7 +83,9 @@ struct ImportsController {
         let id = try context.parameters.require("id")
         let form = try await FormData.read(request, context: context)
         do {
-            let job = try await imports.copy(from: form["source"] ?? "", into: id, by: try context.requireIdentity())
+            let identity = try context.requireIdentity()
+            let segment = try await (form["segment"]).flatMap { $0.isEmpty ? nil : $0 }.asyncMap { try await segments.segment($0, for: identity).0 }
+            let job = try await imports.copy(from: form["source"] ?? "", into: id, segment: segment, by: identity)
             return .redirect(to: "/databases/\(id)/imports/\(job._id)", type: .normal)
         } catch let error as InvalidInput {
             return try await listPage(id, context: context, extra: ["error": renderer.message(error.key, error.arguments, context: context)], status: .unprocessableContent)
@@ -90,6 +94,8 @@ struct ImportsController {
 
     struct CopyBody: Decodable {
         let sourceDatabaseId: String
+        /// Only this segment's profiles of the source.
+        let sourceSegmentId: String?
         let mode: ProfileWriter.Mode?
         /// Source field key → target field key; omitted: fields with the same key.
         let mapping: [String: String]?
@@ -100,7 +106,8 @@ struct ImportsController {
         let identity = try context.requireIdentity()
         try identity.require(.profiles, .import)
         let body = try await JSONBody.decode(CopyBody.self, from: request)
-        let job = try await imports.copy(from: body.sourceDatabaseId, into: try context.parameters.require("id"), by: identity)
+        let segment = try await body.sourceSegmentId.asyncMap { try await segments.segment($0, for: identity).0 }
+        let job = try await imports.copy(from: body.sourceDatabaseId, into: try context.parameters.require("id"), segment: segment, by: identity)
         var mapping = job.mapping
         if let explicit = body.mapping {
             mapping = mapping.map { ImportJob.ColumnMapping(column: $0.column, header: $0.header, field: explicit[$0.header] ?? "") }

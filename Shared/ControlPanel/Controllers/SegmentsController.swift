@@ -1,5 +1,6 @@
 import Audiences
 import CustomerData
+import DataJobs
 import Foundation
 import Hummingbird
 import Security
@@ -9,6 +10,7 @@ import ServiceSupport
 /// live count and a sample), `/api/v1/databases/:id/segments` and `/api/v1/segments/:sid` in the API.
 struct SegmentsController {
     let segments: SegmentService
+    let syncs: SegmentSyncService
     let customers: CustomerDataService
     let renderer: PanelRenderer
 
@@ -21,6 +23,9 @@ struct SegmentsController {
         router.post("/databases/:id/segments/:sid/freeze", use: freeze)
         router.post("/databases/:id/segments/:sid/delete", use: delete)
         router.post("/databases/:id/profiles/:pid/segments", use: addFromCard)
+        router.post("/databases/:id/segments/:sid/syncs", use: createSync)
+        router.post("/databases/:id/segments/:sid/syncs/:yid/run", use: runSync)
+        router.post("/databases/:id/segments/:sid/syncs/:yid/delete", use: deleteSync)
         router.get("/api/v1/databases/:id/segments", use: apiList)
         router.post("/api/v1/databases/:id/segments", use: apiCreate)
         router.get("/api/v1/segments/:sid", use: apiGet)
@@ -32,6 +37,11 @@ struct SegmentsController {
         router.post("/api/v1/segments/:sid/freeze", use: apiFreeze)
         router.post("/api/v1/segments/:sid/members", use: apiAdd)
         router.delete("/api/v1/segments/:sid/members/:pid", use: apiRemove)
+        router.get("/api/v1/segments/:sid/syncs", use: apiSyncs)
+        router.post("/api/v1/segments/:sid/syncs", use: apiCreateSync)
+        router.get("/api/v1/segment-syncs/:yid", use: apiSync)
+        router.post("/api/v1/segment-syncs/:yid/run", use: apiRunSync)
+        router.delete("/api/v1/segment-syncs/:yid", use: apiDeleteSync)
     }
 
     static let example = #"{"all": [{"field": "city", "op": "eq", "value": "Oslo"}, {"subscription": {"channel": "email", "status": "active"}}]}"#
@@ -84,6 +94,7 @@ struct SegmentsController {
             let error: Detail, errors: [Place]
         }
         let identity = try context.requireIdentity()
+        try identity.require(.segments, .view)
         let body = try await JSONBody.decode(PreviewBody.self, from: request)
         switch try await segments.preview(body.rule, in: try context.parameters.require("id"), for: identity) {
         case .matches(let count, let sample, let database):
@@ -126,7 +137,8 @@ struct SegmentsController {
         }
     }
 
-    func showPage(_ id: String, _ sid: String, context: PanelRequestContext, draft: String? = nil, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+    func showPage(_ id: String, _ sid: String, context: PanelRequestContext, draft: String? = nil, error: String? = nil, syncError: String? = nil,
+                  status: HTTPResponse.Status = .ok) async throws -> Response {
         let identity = try context.requireIdentity()
         let (segment, database) = try await segments.segment(sid, for: identity)
         guard database._id == id else { throw ObjectNotFound("segment", sid) }
@@ -141,6 +153,15 @@ struct SegmentsController {
             "sample": sample.map { ["id": $0._id, "title": CustomerDataService.title(of: $0, in: database)] },
             "canEdit": identity.can(.segments, .edit), "canDelete": identity.can(.segments, .delete), "error": error ?? "",
             "schema": try await builderSchema(database, except: segment._id, context: context),
+            "canExport": identity.can(.profiles, .export), "canCopy": identity.can(.profiles, .import) && identity.can(.profiles, .export),
+            "databases": try await customers.list(for: identity).filter { $0._id != database._id }.map { ["id": $0._id, "name": $0.name] },
+            "fields": database.fields.filter { $0.type != .table }.map { ["key": $0.key, "title": $0.title] },
+            "syncs": identity.can(.profiles, .export) ? try await syncs.list(for: sid, by: identity).map { sync -> [String: Any] in
+                ["id": sync._id, "name": sync.name, "url": SQLSync.redacted(sync.url), "table": sync.table, "mode": sync.mode.rawValue, "every": sync.intervalMinutes,
+                 "fields": sync.fields.joined(separator: ", "),
+                 "last": sync.lastRun.map { ($0.succeeded ? "✓ " : "✗ ") + $0.at.formatted(.iso8601) + " · " + $0.message } ?? "—"]
+            } : [],
+            "syncError": syncError ?? "",
         ], context: context, status: status, active: "databases")
     }
 
@@ -172,6 +193,31 @@ struct SegmentsController {
         let id = try context.parameters.require("id")
         try await segments.delete(try context.parameters.require("sid"), by: try context.requireIdentity())
         return .redirect(to: "/databases/\(id)/segments", type: .normal)
+    }
+
+    @Sendable func createSync(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id"), sid = try context.parameters.require("sid")
+        let form = try await FormData.read(request, context: context)
+        do {
+            _ = try await syncs.create(for: sid, name: form["name"] ?? "", url: form["url"] ?? "", table: form["table"] ?? "", fields: form.values("fields"),
+                                       mode: SegmentSync.Mode(rawValue: form["mode"] ?? "") ?? .full, intervalMinutes: Int(form["every"] ?? "") ?? 0,
+                                       by: try context.requireIdentity())
+        } catch let error as InvalidInput {
+            return try await showPage(id, sid, context: context, syncError: renderer.message(error.key, error.arguments, context: context), status: .unprocessableContent)
+        }
+        return .redirect(to: "/databases/\(id)/segments/\(sid)#syncs", type: .normal)
+    }
+
+    @Sendable func runSync(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id"), sid = try context.parameters.require("sid")
+        try await syncs.runNow(try context.parameters.require("yid"), by: try context.requireIdentity())
+        return .redirect(to: "/databases/\(id)/segments/\(sid)#syncs", type: .normal)
+    }
+
+    @Sendable func deleteSync(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id"), sid = try context.parameters.require("sid")
+        try await syncs.delete(try context.parameters.require("yid"), by: try context.requireIdentity())
+        return .redirect(to: "/databases/\(id)/segments/\(sid)#syncs", type: .normal)
     }
 
     /// The card's "Add to a fixed segment".
@@ -256,6 +302,53 @@ struct SegmentsController {
     }
 
     struct MemberBody: Decodable { let profileId: String }
+
+    struct SyncBody: Decodable {
+        let name: String
+        let url: String
+        let table: String
+        let fields: [String]?
+        let mode: SegmentSync.Mode?
+        let intervalMinutes: Int?
+    }
+
+    struct SyncView: Encodable {
+        let id: String, segmentId: String, name: String, url: String, table: String, fields: [String], mode: String, intervalMinutes: Int
+        let lastRun: SegmentSync.Run?, createdAt: Date
+        init(_ sync: SegmentSync) {
+            id = sync._id; segmentId = sync.segmentId; name = sync.name; url = SQLSync.redacted(sync.url); table = sync.table; fields = sync.fields
+            mode = sync.mode.rawValue; intervalMinutes = sync.intervalMinutes; lastRun = sync.lastRun; createdAt = sync.createdAt
+        }
+    }
+
+    @Sendable func apiSyncs(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        try identity.require(.profiles, .export)
+        return try JSONBody.response(ListView(items: try await syncs.list(for: try context.parameters.require("sid"), by: identity).map(SyncView.init)))
+    }
+
+    @Sendable func apiCreateSync(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        try identity.require(.profiles, .export)
+        let body = try await JSONBody.decode(SyncBody.self, from: request)
+        let sync = try await syncs.create(for: try context.parameters.require("sid"), name: body.name, url: body.url, table: body.table, fields: body.fields ?? [],
+                                          mode: body.mode ?? .full, intervalMinutes: body.intervalMinutes ?? 60, by: identity)
+        return try JSONBody.response(SyncView(sync), status: .created)
+    }
+
+    @Sendable func apiSync(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try JSONBody.response(SyncView(try await syncs.sync(try context.parameters.require("yid"), for: try context.requireIdentity())))
+    }
+
+    @Sendable func apiRunSync(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try await syncs.runNow(try context.parameters.require("yid"), by: try context.requireIdentity())
+        return Response(status: .accepted)
+    }
+
+    @Sendable func apiDeleteSync(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try await syncs.delete(try context.parameters.require("yid"), by: try context.requireIdentity())
+        return Response(status: .noContent)
+    }
 
     @Sendable func apiAdd(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()

@@ -1,3 +1,4 @@
+import Audiences
 import AMQP
 import BSON
 import CustomerData
@@ -21,10 +22,14 @@ public struct ExportService: Sendable {
         self.audit = audit
     }
 
-    public func start(_ databaseId: String, format: ExportJob.Format, by identity: Identity) async throws -> ExportJob {
+    /// Starts an export of the database's profiles, or only of `segment`'s (one of its segments).
+    public func start(_ databaseId: String, format: ExportJob.Format, segment: Segment? = nil, by identity: Identity) async throws -> ExportJob {
         try identity.require(.profiles, .export)
         let database = try await customers.database(databaseId, for: identity)
-        let job = ExportJob(accountId: identity.account._id, databaseId: database._id, createdBy: identity.user.login, format: format)
+        if let segment, segment.databaseId != database._id || segment.accountId != identity.account._id { throw ObjectNotFound("segment", segment._id) }
+        var job = ExportJob(accountId: identity.account._id, databaseId: database._id, createdBy: identity.user.login, format: format)
+        job.segmentId = segment?._id
+        job.segmentName = segment?.name
         try await jobs.exports.insertOne(job)
         do {
             guard let amqp else { throw InvalidInput("state", "import_no_broker") }
@@ -34,7 +39,7 @@ public struct ExportService: Sendable {
             throw error
         }
         try await audit.record(identity.actor, "export.start", kind: "database", id: database._id, name: database.name,
-                               changes: [.init(field: "format", before: nil, after: format.rawValue)])
+                               changes: [.init(field: "format", before: nil, after: format.rawValue), .init(field: "segment", before: nil, after: segment?.name)].filter { $0.after != nil })
         return job
     }
 

@@ -1,3 +1,4 @@
+import Audiences
 import AMQP
 import BSON
 import CustomerData
@@ -55,13 +56,19 @@ public struct ImportService: Sendable {
 
     /// A copy of every profile of `sourceId` into `targetId`, as an import job waiting for its
     /// mapping (matched by field keys): the same mapping, modes, progress and report as a file.
-    public func copy(from sourceId: String, into targetId: String, by identity: Identity) async throws -> ImportJob {
+    /// Copies the profiles of another database — or of one of its segments — into `targetId`.
+    public func copy(from sourceId: String, into targetId: String, segment: Segment? = nil, by identity: Identity) async throws -> ImportJob {
         try identity.require(.profiles, .import)
         try identity.require(.profiles, .export)
         let source = try await customers.database(sourceId, for: identity), target = try await customers.database(targetId, for: identity)
         guard source._id != target._id else { throw InvalidInput("source", "copy_to_itself") }
         var job = ImportJob(accountId: identity.account._id, databaseId: target._id, createdBy: identity.user.login, fileName: source.name, format: .profiles)
         job.sourceDatabaseId = source._id
+        if let segment {
+            guard segment.databaseId == source._id, segment.accountId == identity.account._id else { throw ObjectNotFound("segment", segment._id) }
+            job.sourceSegmentId = segment._id
+            job.fileName = "\(source.name) · \(segment.name)"
+        }
         job.mapping = ColumnGuess.mapping(header: source.fields.map(\.key), database: target)
         try await jobs.jobs.insertOne(job)
         try await audit.record(identity.actor, "import.copy", kind: "import", id: job._id, name: source.name,

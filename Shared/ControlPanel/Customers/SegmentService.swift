@@ -16,7 +16,7 @@ public struct SegmentService: Sendable {
     let audit: AuditLog
 
     public init(settings: MongoDatabase, customersStore: MongoDatabase, customers: CustomerDataService, audit: AuditLog) {
-        segments = settings.collection("segments", of: Segment.self)
+        segments = settings.collection(Segment.collectionName, of: Segment.self)
         audience = AudienceQuery(database: customersStore)
         self.customers = customers
         self.audit = audit
@@ -27,14 +27,23 @@ public struct SegmentService: Sendable {
         try await members.createIndexes([IndexModel(keys: ["segmentId": 1], name: "segment"), IndexModel(keys: ["profileId": 1], name: "profile")])
     }
 
+    /// The database's segments (rules may name each other).
+    func all(in database: ProfileDatabase) async throws -> [Segment] {
+        try await segments.find(["accountId": .string(database.accountId), "databaseId": .string(database._id)]).collect()
+    }
+
     /// The rule checked against the database's schema and its other segments.
     func checked(_ rule: SegmentRule, in database: ProfileDatabase) async throws -> CheckedRule {
-        let others = try await segments.find(["accountId": .string(database.accountId), "databaseId": .string(database._id)]).collect()
-        switch RuleChecker.check(rule, in: database, segments: Dictionary(others.map { ($0._id, $0) }, uniquingKeysWith: { first, _ in first })) {
-        case .success(let checked): return checked
-        case .failure(let failure):
-            let first = failure.errors[0]
-            throw InvalidInput(first.path, "rule_invalid", failure.errors.map(\.description).joined(separator: "; "))
+        var probe = Segment(accountId: database.accountId, databaseId: database._id, name: "", kind: .dynamic, rule: rule)
+        probe._id = ""
+        return try await checked(probe, in: database)
+    }
+
+    func checked(_ segment: Segment, in database: ProfileDatabase) async throws -> CheckedRule {
+        do {
+            return try AudienceQuery.rule(of: segment, in: database, segments: try await all(in: database))
+        } catch let failure as RuleErrors {
+            throw InvalidInput(failure.errors[0].path, "rule_invalid", failure.errors.map(\.description).joined(separator: "; "))
         }
     }
 
@@ -83,8 +92,8 @@ public struct SegmentService: Sendable {
         }
         if let rule {
             guard before.kind == .dynamic else { throw InvalidInput("rule", "rule_invalid", "a fixed segment has members, not a rule") }
-            _ = try await checked(rule, in: database)
             after.rule = rule
+            _ = try await checked(after, in: database)
         }
         after.updatedAt = Date()
         do {
@@ -111,11 +120,7 @@ public struct SegmentService: Sendable {
 
     /// The store filter of a segment's profiles.
     public func filter(_ segment: Segment, database: ProfileDatabase) async throws -> BSONDocument {
-        let rule: CheckedRule = switch segment.kind {
-        case .dynamic: try await checked(segment.rule ?? .all([]), in: database)
-        case .fixed: .member(segmentId: segment._id)
-        }
-        return try await audience.filter(rule, accountId: segment.accountId, databaseId: segment.databaseId)
+        try await audience.filter(try await checked(segment, in: database), accountId: segment.accountId, databaseId: segment.databaseId)
     }
 
     /// What an unsaved rule selects (the builder's live answer while a rule is edited): its count
@@ -128,11 +133,13 @@ public struct SegmentService: Sendable {
     public func preview(_ rule: SegmentRule, in databaseId: String, limit: Int = 10, for identity: Identity) async throws -> Preview {
         try identity.require(.segments, .view)
         let database = try await customers.database(databaseId, for: identity)
-        let others = try await segments.find(["accountId": .string(database.accountId), "databaseId": .string(database._id)]).collect()
+        var probe = Segment(accountId: database.accountId, databaseId: database._id, name: "", kind: .dynamic, rule: rule)
+        probe._id = ""
         let checked: CheckedRule
-        switch RuleChecker.check(rule, in: database, segments: Dictionary(others.map { ($0._id, $0) }, uniquingKeysWith: { first, _ in first })) {
-        case .success(let rule): checked = rule
-        case .failure(let errors): return .invalid(errors)
+        do {
+            checked = try AudienceQuery.rule(of: probe, in: database, segments: try await all(in: database))
+        } catch let errors as RuleErrors {
+            return .invalid(errors)
         }
         let filter = try await audience.filter(checked, accountId: database.accountId, databaseId: database._id)
         let count = try await customers.profiles.profiles.countDocuments(filter)
@@ -146,11 +153,7 @@ public struct SegmentService: Sendable {
         try identity.require(.profiles, .view)
         let (segment, database) = try await segment(id, for: identity)
         guard let profile = try await customers.profiles.profile(profileId, in: database) else { throw ObjectNotFound("profile", profileId) }
-        let rule: CheckedRule = switch segment.kind {
-        case .dynamic: try await checked(segment.rule ?? .all([]), in: database)
-        case .fixed: .member(segmentId: segment._id)
-        }
-        return try await audience.matches(rule, profile)
+        return try await audience.matches(try await checked(segment, in: database), profile)
     }
 
     public func count(_ id: String, for identity: Identity) async throws -> Int {

@@ -38,3 +38,12 @@ document.querySelectorAll("form[data-upload]").forEach((form) => {
     request.send(file);
   });
 });
+
+// "Copy its profiles into": the form posts to the chosen database's copy.
+document.querySelectorAll("form[data-copy-target]").forEach((form) => {
+  const target = form.querySelector("select");
+  form.addEventListener("submit", (event) => {
+    if (!target.value) { event.preventDefault(); target.focus(); return; }
+    form.action = "/databases/" + encodeURIComponent(target.value) + "/imports/copy";
+  });
+});
