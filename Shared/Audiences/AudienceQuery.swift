@@ -45,6 +45,31 @@ public struct AudienceQuery: Sendable {
         return try await filter(of: segment, in: database, segments: segments)
     }
 
+    /// Writes the members of `source` now into the fixed segment `frozen`, in batches; running it
+    /// again after an interruption adds the missing members and never doubles one (a member's id
+    /// is the segment's and the profile's). Returns how many profiles the source had.
+    @discardableResult
+    public func freeze(_ source: Segment, in database: ProfileDatabase, segments: [Segment], into frozen: Segment) async throws -> Int {
+        let filter = try await filter(of: source, in: database, segments: segments)
+        var batch: [SegmentMember] = [], count = 0
+        func flush() async throws {
+            guard !batch.isEmpty else { return }
+            do {
+                _ = try await members.insertMany(batch, ordered: false)
+            } catch let error as MongoError where error.code == .duplicateKey {
+                // Members written by an earlier, interrupted freeze: the rest went in.
+            }
+            batch.removeAll()
+        }
+        for try await profile in store.profiles.find(filter, options: FindOptions(projection: ["_id": 1], batchSize: 1000), as: ProfileId.self) {
+            batch.append(SegmentMember(segment: frozen, profileId: profile._id))
+            count += 1
+            if batch.count == 1000 { try await flush() }
+        }
+        try await flush()
+        return count
+    }
+
     /// A segment a job names is gone (deleted since the job was made).
     public struct SegmentGone: Error, CustomStringConvertible {
         public let id: String

@@ -20,6 +20,12 @@ public struct Segment: Codable, Sendable, Equatable {
     public var ruleVersion: Int
     /// The rule of a dynamic segment.
     public var rule: SegmentRule?
+    /// For a frozen copy: the segment it was frozen from, and when its member list was complete.
+    public var frozenFrom: String?
+    public var frozenAt: Date?
+    /// For a copy frozen for a sending: the sending (a campaign run), which sends to exactly
+    /// these members however the profiles change meanwhile.
+    public var sendingId: String?
     public var createdAt: Date
     public var updatedAt: Date
 

@@ -159,6 +159,53 @@ import Testing
     }
 }
 
+extension AudienceKindsTests {
+    /// A sending freezes its segment once: asked again (a restarted campaign) it gets the same
+    /// copy, completed if an earlier attempt stopped half-way, never with a member twice; and the
+    /// copy stays as it was while profiles change.
+    @Test func aSegmentIsFrozenOncePerSendingAndStaysFrozen() async throws {
+        try await PanelHarness.with { harness, client in
+            let (db, auth, ids) = try await Self.seed(harness, client)
+            let oslo = try jsonObject(try await client.execute(uri: "/api/v1/databases/\(db)/segments", method: .post, headers: auth,
+                                                              body: ByteBuffer(string: #"{"name": "Oslo", "rule": {"field": "city", "op": "eq", "value": "Oslo"}}"#)))
+            let sid = try #require(oslo["id"] as? String)
+            let first = try jsonObject(try await client.execute(uri: "/api/v1/segments/\(sid)/freeze", method: .post, headers: auth,
+                                                               body: ByteBuffer(string: #"{"sendingId": "run-1"}"#)))
+            #expect(first["sendingId"] as? String == "run-1" && first["frozenFrom"] as? String == sid && first["count"] as? Int == 2)
+            let copyId = try #require(first["id"] as? String)
+
+            // Dan moves to Oslo mid-send: the live segment has him, the sending's copy does not.
+            _ = try await client.execute(uri: "/api/v1/databases/\(db)/profiles/bulk", method: .post, headers: auth,
+                                         body: ByteBuffer(string: #"{"profiles": [{"fields": {"email": "dan@x.io", "city": "Oslo"}}]}"#))
+            #expect(try jsonObject(try await client.execute(uri: "/api/v1/segments/\(sid)", method: .get, headers: auth))["count"] as? Int == 3)
+            let again = try jsonObject(try await client.execute(uri: "/api/v1/segments/\(sid)/freeze", method: .post, headers: auth,
+                                                               body: ByteBuffer(string: #"{"sendingId": "run-1"}"#)))
+            #expect(again["id"] as? String == copyId && again["count"] as? Int == 2)
+
+            // An interrupted freeze (no completion mark, one member written) is completed, not doubled.
+            var copy = try #require(try await harness.panel.segments.segments.findOne(["_id": .string(copyId)]))
+            copy.frozenAt = nil
+            _ = try await harness.panel.segments.segments.replaceOne(filter: ["_id": .string(copyId)], replacement: copy)
+            _ = try await harness.panel.segments.members.deleteMany(["segmentId": .string(copyId), "profileId": .string(ids["cat@x.io"]!)])
+            let completed = try jsonObject(try await client.execute(uri: "/api/v1/segments/\(sid)/freeze", method: .post, headers: auth,
+                                                                   body: ByteBuffer(string: #"{"sendingId": "run-1"}"#)))
+            #expect(completed["id"] as? String == copyId && completed["count"] as? Int == 3)
+            #expect(try await harness.panel.segments.members.countDocuments(["segmentId": .string(copyId)]) == 3)
+
+            // Another sending gets its own copy; copies for sendings are not listed among segments.
+            let second = try jsonObject(try await client.execute(uri: "/api/v1/segments/\(sid)/freeze", method: .post, headers: auth,
+                                                                body: ByteBuffer(string: #"{"sendingId": "run-2"}"#)))
+            #expect(second["id"] as? String != copyId && second["count"] as? Int == 3)
+            let listed = try jsonObject(try await client.execute(uri: "/api/v1/databases/\(db)/segments", method: .get, headers: auth))["items"] as? [[String: Any]]
+            #expect(listed?.compactMap { $0["name"] as? String } == ["Oslo"])
+            let browser = Browser(client)
+            _ = try await browser.logIn("admin@alpha.test", PanelHarness.adminPassword)
+            let page = try await browser.get("/databases/\(db)/segments/\(sid)")
+            #expect(page.body.contains(">run-1</a>") && page.body.contains(">run-2</a>"))
+        }
+    }
+}
+
 /// A segment's members leave Herald three ways: an export, a copy into another database, and a
 /// scheduled sync to an SQL table (PostgreSQL and MariaDB started for the test).
 @Suite struct SegmentOutputTests {

@@ -162,6 +162,9 @@ struct SegmentsController {
                  "last": sync.lastRun.map { ($0.succeeded ? "✓ " : "✗ ") + $0.at.formatted(.iso8601) + " · " + $0.message } ?? "—"]
             } : [],
             "syncError": syncError ?? "",
+            "sendingCopies": try await segments.sendingCopies(of: sid, for: identity).map { copy -> [String: Any] in
+                ["id": copy._id, "sending": copy.sendingId ?? "", "at": (copy.frozenAt ?? copy.createdAt).formatted(.iso8601)]
+            },
         ], context: context, status: status, active: "databases")
     }
 
@@ -234,13 +237,17 @@ struct SegmentsController {
         let name: String?
         let kind: Segment.Kind?
         let rule: SegmentRule?
+        /// For a freeze: the sending the copy is for (made once per sending).
+        let sendingId: String?
     }
 
     struct SegmentView: Encodable {
         let id: String, databaseId: String, name: String, kind: String, ruleVersion: Int, rule: SegmentRule?, count: Int?, createdAt: Date, updatedAt: Date
+        let frozenFrom: String?, frozenAt: Date?, sendingId: String?
         init(_ segment: Segment, count: Int? = nil) {
             id = segment._id; databaseId = segment.databaseId; name = segment.name; kind = segment.kind.rawValue; ruleVersion = segment.ruleVersion
             rule = segment.rule; self.count = count; createdAt = segment.createdAt; updatedAt = segment.updatedAt
+            frozenFrom = segment.frozenFrom; frozenAt = segment.frozenAt; sendingId = segment.sendingId
         }
     }
 
@@ -289,7 +296,7 @@ struct SegmentsController {
         let identity = try context.requireIdentity()
         try identity.require(.segments, .create)
         let body = try await JSONBody.decode(Body.self, from: request)
-        let frozen = try await segments.freeze(try context.parameters.require("sid"), name: body.name ?? "", by: identity)
+        let frozen = try await segments.freeze(try context.parameters.require("sid"), name: body.name ?? "", sendingId: body.sendingId, by: identity)
         return try JSONBody.response(SegmentView(frozen, count: try await segments.count(frozen._id, for: identity)), status: .created)
     }
 

@@ -51,6 +51,7 @@ public struct SegmentService: Sendable {
         try identity.require(.segments, .view)
         let database = try await customers.database(databaseId, for: identity)
         return try await segments.find(["accountId": .string(identity.account._id), "databaseId": .string(database._id)], options: FindOptions(sort: ["name": 1])).collect()
+            .filter { $0.sendingId == nil }
     }
 
     public func segment(_ id: String, for identity: Identity) async throws -> (Segment, ProfileDatabase) {
@@ -169,22 +170,38 @@ public struct SegmentService: Sendable {
                                                           options: FindOptions(sort: ["updatedAt": -1, "_id": 1], limit: limit)).collect()
     }
 
-    /// A fixed copy of a segment's members now (a dynamic segment's snapshot).
-    public func freeze(_ id: String, name: String, by identity: Identity) async throws -> Segment {
+    /// A fixed copy of a segment's members now (a dynamic segment's snapshot). For a sending
+    /// (`sendingId`), the copy is made once: asking again returns it (completing it first if an
+    /// earlier attempt was interrupted), so a campaign that restarts neither skips nor doubles a
+    /// recipient. Copies for sendings are listed on their segment's page, not among segments.
+    public func freeze(_ id: String, name: String, sendingId: String? = nil, by identity: Identity) async throws -> Segment {
         try identity.require(.segments, .create)
         let (source, database) = try await segment(id, for: identity)
-        let frozen = try await create(in: database._id, name: name, kind: .fixed, rule: nil, by: identity)
-        var batch: [SegmentMember] = []
-        for try await profile in customers.profiles.profiles.find(try await filter(source, database: database), options: FindOptions(projection: ["_id": 1]), as: ProfileId.self) {
-            batch.append(SegmentMember(segment: frozen, profileId: profile._id))
-            if batch.count == 1000 {
-                _ = try await members.insertMany(batch, ordered: false)
-                batch.removeAll()
-            }
+        var frozen: Segment
+        if let sendingId, let existing = try await segments.findOne(["accountId": .string(identity.account._id), "frozenFrom": .string(source._id), "sendingId": .string(sendingId)]) {
+            if existing.frozenAt != nil { return existing }
+            frozen = existing
+        } else {
+            let name = name.trimmingCharacters(in: .whitespaces).isEmpty && sendingId != nil ? "\(source.name) · \(sendingId!)" : name
+            frozen = try await create(in: database._id, name: name, kind: .fixed, rule: nil, by: identity)
+            frozen.frozenFrom = source._id
+            frozen.sendingId = sendingId
+            _ = try await segments.replaceOne(filter: ["_id": .string(frozen._id)], replacement: frozen)
         }
-        if !batch.isEmpty { _ = try await members.insertMany(batch, ordered: false) }
-        try await audit.record(identity.actor, "segment.freeze", kind: "segment", id: frozen._id, name: frozen.name, changes: [.init(field: "from", before: nil, after: source.name)])
+        let count = try await audience.freeze(source, in: database, segments: try await all(in: database), into: frozen)
+        frozen.frozenAt = Date()
+        _ = try await segments.replaceOne(filter: ["_id": .string(frozen._id)], replacement: frozen)
+        try await audit.record(identity.actor, "segment.freeze", kind: "segment", id: frozen._id, name: frozen.name,
+                               changes: [.init(field: "from", before: nil, after: source.name), .init(field: "members", before: nil, after: String(count)),
+                                         .init(field: "sending", before: nil, after: sendingId)].filter { $0.after != nil })
         return frozen
+    }
+
+    /// The copies of a segment frozen for sendings, newest first.
+    public func sendingCopies(of id: String, for identity: Identity) async throws -> [Segment] {
+        let (source, _) = try await segment(id, for: identity)
+        return try await segments.find(["accountId": .string(identity.account._id), "frozenFrom": .string(source._id)], options: FindOptions(sort: ["createdAt": -1]))
+            .collect().filter { $0.sendingId != nil }
     }
 
     struct ProfileId: Codable, Sendable { let _id: String }
