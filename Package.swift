@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // MARK: C libraries from Debian
@@ -98,6 +99,16 @@ let package = Package(
         ),
         .target(name: "CustomerData", dependencies: ["BSON", "Mongo"], path: "Shared/CustomerData"),
         .target(name: "Audiences", dependencies: ["CustomerData", "BSON", "Mongo"], path: "Shared/Audiences"),
+        .target(
+            name: "Content",
+            dependencies: [
+                "Templates", "CustomerData", "DataJobs", "BSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Shared/Content"
+        ),
         .target(
             name: "DataJobs",
             dependencies: [
@@ -166,6 +177,11 @@ let package = Package(
         .testTarget(name: "MIMETests", dependencies: ["MIME", "HeraldTesting"], path: "Tests/MIMETests"),
         .testTarget(name: "ImportsTests", dependencies: ["Imports"], path: "Tests/ImportsTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], path: "Tests/TemplatesTests", resources: [.copy("ReferenceEmail")]),
+        .testTarget(
+            name: "ContentTests",
+            dependencies: ["Content", "Templates", "CustomerData", "HeraldTesting", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/ContentTests", resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], path: "Tests/SecurityTests"),
         .testTarget(name: "CustomerDataTests", dependencies: ["CustomerData", "HeraldTesting"], path: "Tests/CustomerDataTests"),
         .testTarget(name: "AudiencesTests", dependencies: ["Audiences", "CustomerData", "HeraldTesting"], path: "Tests/AudiencesTests"),

@@ -31,6 +31,10 @@ public struct Template: Sendable {
     let limits: RenderLimits
     let sizeHint: Int
 
+    /// The names the template reads at its top level (`profile`, a data source's name, and its
+    /// own assigned and loop variables): what a caller must, or may, put in the context.
+    public var variables: Set<String> { Set(slotNames) }
+
     /// Renders with `context` (an object: `profile`, `campaign`, …) as UTF-8 bytes.
     ///
     /// - Throws: ``TemplateRenderError`` when a limit is reached or a filter cannot use a value.
