@@ -137,7 +137,7 @@ let package = Package(
         .target(
             name: "ControlPanel",
             dependencies: [
-                "ServiceSupport", "Security", "LDAP", "Mongo", "CustomerData", "DataJobs", "Audiences",
+                "ServiceSupport", "Security", "LDAP", "Mongo", "CustomerData", "DataJobs", "Audiences", "Content", "Templates",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

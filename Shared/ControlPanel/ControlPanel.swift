@@ -22,6 +22,7 @@ public struct ControlPanel: Sendable {
     public let syncs: SyncService
     public let segments: SegmentService
     public let segmentSyncs: SegmentSyncService
+    public let templates: TemplateService
     let amqp: AMQPConnection?
     public let settings: Settings
     let logger: Logger
@@ -74,6 +75,7 @@ public struct ControlPanel: Sendable {
         segments = SegmentService(settings: settingsClient.database(settings.database), customersStore: customersClient.database(settings.customersDatabase),
                                   customers: customers, audit: audit)
         segmentSyncs = SegmentSyncService(jobs: imports.jobs, segments: segments, audit: audit)
+        templates = TemplateService(settings: settingsClient.database(settings.database), customers: customers, audit: audit)
         self.settings = settings
         self.logger = logger
     }
@@ -128,6 +130,7 @@ public struct ControlPanel: Sendable {
         ExportsController(exports: exports, customers: customers, segments: segments, renderer: renderer).addRoutes(to: router)
         SyncsController(syncs: syncs, imports: imports, customers: customers, renderer: renderer).addRoutes(to: router)
         SegmentsController(segments: segments, syncs: segmentSyncs, customers: customers, renderer: renderer).addRoutes(to: router)
+        TemplatesController(templates: templates, customers: customers, renderer: renderer).addRoutes(to: router)
         let document = (try? Data(contentsOf: resources.appendingPathComponent("openapi.json"))) ?? Data("{}".utf8)
         APIDocsController(document: document, renderer: renderer).addRoutes(to: router)
     }
@@ -173,6 +176,7 @@ public struct ControlPanel: Sendable {
         try await customers.prepare()
         try await imports.jobs.prepare()
         try await segments.prepare()
+        try await templates.prepare()
         if !settings.resetPasswordLogin.isEmpty { try await resetPassword(of: settings.resetPasswordLogin) }
         guard try await store.users.countDocuments() == 0 else { return }
         do {

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 import urllib.request
 import uuid
 
@@ -126,9 +127,23 @@ class Run:
         """Clicks a button that loads a new page, and waits until the new page is there."""
         self.ready()
         page = self.find("html")
-        self.retrying(lambda: self.find(css).click())
+        self.retrying(lambda: self.click(self.find(css)))
         WebDriverWait(self.driver, 10).until(expected_conditions.staleness_of(page))
         self.ready()
+
+    def click(self, element):
+        """Clicks a shown element deep in a long page (chromedriver's own scrolling misplaces
+        the click below the fold of the editor page, so the click is the element's own)."""
+        assert element.is_displayed(), element.get_attribute("outerHTML")[:200]
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", element)
+
+    def select(self, element, value):
+        """Chooses an option of a shown select deep in a long page, as a person's choice does:
+        the value changes and the page hears the change."""
+        assert element.is_displayed(), element.get_attribute("outerHTML")[:200]
+        assert value in [option.get_attribute("value") for option in element.find_elements(By.TAG_NAME, "option")], value
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].value = arguments[1];"
+                                   "arguments[0].dispatchEvent(new Event('change', {bubbles: true}))", element, value)
 
     def choose(self, css, value):
         self.ready()
@@ -294,6 +309,37 @@ def scenario(run):
     run.check(run.find("#segment-count strong").text == "1" and "Анна" in run.find("#segment-sample").text, "the saved segment counts its profile")
     run.step("segment-saved")
 
+    # An email built with the block builder, previewed as a profile, saved as a new version.
+    run.open("/templates")
+    run.fill({"template-name": "Welcome"})
+    run.choose("#template-channel", "email")
+    run.ready()
+    Select(run.find("#template-database")).select_by_visible_text("Shop customers")
+    run.submit("#create-template")
+    run.check(run.find("#template-version").text == "v1", "a new template is version 1")
+    WebDriverWait(run.driver, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#block-builder .builder-row")) == 3)
+    run.retrying(lambda: run.click(run.find('#block-builder .add-row[data-columns="2"]')))
+    WebDriverWait(run.driver, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#block-builder .builder-row")) == 4)
+    columns = run.driver.find_elements(By.CSS_SELECTOR, "#block-builder .builder-row")[3].find_elements(By.CSS_SELECTOR, ".builder-column")
+    run.check(len(columns) == 2, "the new row has two columns")
+    run.select(columns[0].find_element(By.CSS_SELECTOR, ".add-block"), "button")
+    label = WebDriverWait(run.driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#prop-label"))
+    run.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", label)
+    label.clear()
+    label.send_keys("Buy skis")
+    run.driver.execute_script("window.scrollTo(0, 0)")
+    Select(run.find("#preview-profile")).select_by_visible_text("Анна")
+    def previewed(d):
+        frames = d.find_elements(By.CSS_SELECTOR, "#preview-frame")
+        return frames and "Анна" in (frames[0].get_attribute("srcdoc") or "") and "Buy skis" in (frames[0].get_attribute("srcdoc") or "")
+    WebDriverWait(run.driver, 15).until(previewed)
+    run.check("Анна" in run.find("#preview").text, "the preview names the profile it shows")
+    run.step("template-block-builder")
+    run.submit("#save-template")
+    run.check(run.find("#template-version").text == "v2" and run.find("#notice").is_displayed(), "saving makes version 2")
+    run.check("Buy skis" in run.find("#f-design").get_attribute("value"), "the saved design has the new button")
+    run.step("template-saved")
+
 
     # Every step above is in the audit log.
     run.open("/audit")
@@ -323,7 +369,13 @@ def main():
         run = Run(panel)
         scenario(run)
     except Exception as error:  # noqa: BLE001 — report any failure with its step, then fail the run
-        print(f"  FAILED: {error}", file=sys.stderr)
+        where = [f"line {frame.lineno}" for frame in traceback.extract_tb(error.__traceback__) if frame.filename == __file__]
+        print(f"  FAILED at {', '.join(where[-2:])}: {str(error).splitlines()[0] if str(error) else type(error).__name__}", file=sys.stderr)
+        if run:
+            try:
+                run.driver.save_screenshot(os.path.join(ARTIFACTS, "FAILED.png"))
+            except WebDriverException:
+                pass
         return 1
     finally:
         if run:

@@ -14,18 +14,19 @@ public struct PanelRenderer: Sendable {
         catalogs = try Catalogs(directory: resources.appendingPathComponent("Locales"))
     }
 
-    /// The navigation: (section, path, permission needed).
-    static let navigation: [(String, String, Permission?)] = [
-        ("dashboard", "/", nil),
-        ("databases", "/databases", Permission(.profiles, .view)),
-        ("users", "/settings/users", Permission(.users, .view)),
-        ("groups", "/settings/groups", Permission(.users, .view)),
-        ("roles", "/settings/roles", Permission(.users, .view)),
-        ("security", "/settings/security", Permission(.settings, .view)),
-        ("ldap", "/settings/ldap", Permission(.settings, .view)),
-        ("tokens", "/settings/tokens", nil),
-        ("audit", "/audit", Permission(.audit, .view)),
-        ("api", "/api", nil),
+    /// The navigation: (section, path, permission needed, under the Settings menu).
+    static let navigation: [(String, String, Permission?, Bool)] = [
+        ("dashboard", "/", nil, false),
+        ("databases", "/databases", Permission(.profiles, .view), false),
+        ("templates", "/templates", Permission(.templates, .view), false),
+        ("audit", "/audit", Permission(.audit, .view), false),
+        ("api", "/api", nil, false),
+        ("users", "/settings/users", Permission(.users, .view), true),
+        ("groups", "/settings/groups", Permission(.users, .view), true),
+        ("roles", "/settings/roles", Permission(.users, .view), true),
+        ("security", "/settings/security", Permission(.settings, .view), true),
+        ("ldap", "/settings/ldap", Permission(.settings, .view), true),
+        ("tokens", "/settings/tokens", nil, true),
     ]
 
     /// A full page. `values` are the page's own; `title` is a catalog key.
@@ -45,9 +46,12 @@ public struct PanelRenderer: Sendable {
             if let session = identity.session {
                 object["csrf"] = session.csrfToken
                 if session.stage == .active {
-                    object["nav"] = Self.navigation.filter { $0.2.map(identity.permissions.contains) ?? true }.map { item in
-                        ["label": catalog.text("nav.\(item.0)"), "href": item.1, "active": item.0 == active]
-                    } + (identity.user.platformAdmin ? [["label": catalog.text("nav.accounts"), "href": "/accounts", "active": active == "accounts"]] : [])
+                    let allowed = Self.navigation.filter { $0.2.map(identity.permissions.contains) ?? true }
+                    func item(_ section: String, _ href: String) -> [String: Any] { ["label": catalog.text("nav.\(section)"), "href": href, "active": section == active] }
+                    object["nav"] = allowed.filter { !$0.3 }.map { item($0.0, $0.1) }
+                    let settings = allowed.filter(\.3).map { item($0.0, $0.1) } + (identity.user.platformAdmin ? [item("accounts", "/accounts")] : [])
+                    object["settingsNav"] = settings
+                    object["settingsActive"] = settings.contains { $0["active"] as? Bool == true }
                 }
             }
         }
