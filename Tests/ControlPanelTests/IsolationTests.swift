@@ -16,6 +16,8 @@ import Testing
             let betaRole = try await harness.panel.administration.saveRole(nil, name: "Beta role", description: "", permissions: ["reports:view"], by: betaAdmin)
             let betaGroup = try await harness.panel.administration.saveGroup(nil, name: "Beta group", description: "", roleIds: [betaRole._id], by: betaAdmin)
             let (betaToken, _) = try await harness.panel.administration.createToken(name: "beta", scopes: ["users:view"], expiresInDays: nil, by: betaAdmin)
+            let betaTemplate = try await harness.panel.templates.create(name: "Beta mail", channel: .sms, databaseId: nil, content: .init(body: "Hi"), by: betaAdmin)
+            let betaFragment = try await harness.panel.templates.saveFragment(nil, key: "beta-footer", title: "Footer", source: "Beta", by: betaAdmin)
 
             let alpha = try await harness.identity("admin@alpha.test", PanelHarness.adminPassword)
             let (_, alphaToken) = try await harness.panel.administration.createToken(
@@ -24,7 +26,8 @@ import Testing
             // Panel: pages and forms of B's objects are 404 for A's administrator, and change nothing.
             let browser = Browser(client)
             _ = try await browser.logIn("admin@alpha.test", PanelHarness.adminPassword)
-            for path in ["/settings/users/\(betaUser._id)", "/settings/roles/\(betaRole._id)", "/settings/groups/\(betaGroup._id)"] {
+            for path in ["/settings/users/\(betaUser._id)", "/settings/roles/\(betaRole._id)", "/settings/groups/\(betaGroup._id)",
+                         "/templates/\(betaTemplate._id)", "/templates/\(betaTemplate._id)/versions/1", "/templates/fragments/\(betaFragment._id)"] {
                 #expect(try await browser.get(path).status == .notFound, "\(path)")
             }
             let listing = try await browser.get("/settings/users")
@@ -33,7 +36,9 @@ import Testing
                                    ("/settings/users/\(betaUser._id)/delete", []), ("/settings/users/\(betaUser._id)/reset-password", []),
                                    ("/settings/roles/\(betaRole._id)", [("name", "Hacked"), ("permissions", "users:view")]),
                                    ("/settings/roles/\(betaRole._id)/delete", []), ("/settings/groups/\(betaGroup._id)/delete", []),
-                                   ("/settings/tokens/\(betaToken._id)/revoke", [])] as [(String, [(String, String)])]
+                                   ("/settings/tokens/\(betaToken._id)/revoke", []), ("/templates/\(betaTemplate._id)", [("body", "Hacked")]),
+                                   ("/templates/\(betaTemplate._id)/delete", []), ("/templates/fragments/\(betaFragment._id)", [("key", "x"), ("source", "Hacked")])]
+                as [(String, [(String, String)])]
             {
                 _ = try await browser.get("/")
                 #expect(try await browser.post(path, fields).status == .notFound, "POST \(path)")
@@ -51,6 +56,9 @@ import Testing
                 (.put, "/api/v1/roles/\(betaRole._id)", #"{"name":"H","permissions":[]}"#), (.delete, "/api/v1/roles/\(betaRole._id)", nil),
                 (.get, "/api/v1/groups/\(betaGroup._id)", nil), (.put, "/api/v1/groups/\(betaGroup._id)", #"{"name":"H","roleIds":[]}"#),
                 (.delete, "/api/v1/groups/\(betaGroup._id)", nil), (.delete, "/api/v1/tokens/\(betaToken._id)", nil),
+                (.get, "/api/v1/templates/\(betaTemplate._id)", nil), (.put, "/api/v1/templates/\(betaTemplate._id)", #"{"content":{"body":"Hacked"}}"#),
+                (.delete, "/api/v1/templates/\(betaTemplate._id)", nil), (.get, "/api/v1/templates/\(betaTemplate._id)/versions/1", nil),
+                (.post, "/api/v1/templates/\(betaTemplate._id)/preview", #"{"content":{"body":"x"}}"#), (.delete, "/api/v1/fragments/\(betaFragment._id)", nil),
             ] as [(HTTPRequest.Method, String, String?)] {
                 let response = try await client.execute(uri: path, method: method, headers: auth, body: body.map { ByteBuffer(string: $0) })
                 #expect(response.status == .notFound, "\(method) \(path) answered \(response.status)")
@@ -66,6 +74,8 @@ import Testing
             #expect(try await harness.panel.administration.group(betaGroup._id, for: betaAdmin).roleIds == [betaRole._id])
             #expect(try await harness.panel.administration.tokens(for: betaAdmin).first?.revokedAt == nil)
             #expect(try await harness.panel.store.users.findOne(["_id": .string(betaUser._id)])?.passwordHash != nil)
+            #expect(try await harness.panel.templates.template(betaTemplate._id, for: betaAdmin).content.body == "Hi")
+            #expect(try await harness.panel.templates.fragment(betaFragment._id, for: betaAdmin).source == "Beta")
             _ = beta
         }
     }

@@ -109,6 +109,7 @@
     design.rows.forEach(function (row, rowIndex) {
       var rowBox = el("div", { "class": "builder-row border rounded p-2 mb-2 bg-white", "data-row": String(rowIndex) });
       var tools = el("div", { "class": "d-flex gap-1 mb-1 small align-items-center" }, [
+        el("span", { "class": "row-handle text-muted", text: "⠿", style: "cursor:move", title: L.up + " / " + L.down }),
         el("span", { "class": "text-muted me-auto", text: (L.columns || "columns") + ": " + row.columns.length }),
         el("input", { type: "color", value: row.background || "#ffffff", title: L.row_background || "background", "class": "form-control form-control-color form-control-sm", oninput: function (e) { row.background = e.target.value; designChanged(false); } }),
         el("button", { type: "button", "class": "btn btn-sm btn-outline-secondary", text: "↑", title: L.up, onclick: function () { if (rowIndex > 0) { design.rows.splice(rowIndex - 1, 0, design.rows.splice(rowIndex, 1)[0]); designChanged(true); } } }),
@@ -169,6 +170,16 @@
       } }));
     });
     builder.appendChild(addRow);
+    if (window.Sortable) {
+      window.Sortable.create(builder, {
+        handle: ".row-handle", draggable: ".builder-row",
+        onEnd: function (event) {
+          if (event.oldDraggableIndex === event.newDraggableIndex) return;
+          design.rows.splice(event.newDraggableIndex, 0, design.rows.splice(event.oldDraggableIndex, 1)[0]);
+          designChanged(true);
+        }
+      });
+    }
   }
 
   function mode() { var m = form.querySelector("input[name=mode]:checked"); return m ? m.value : "html"; }
