@@ -170,7 +170,8 @@
       } }));
     });
     builder.appendChild(addRow);
-    if (window.Sortable) {
+    if (window.Sortable && !builder.getAttribute("data-sortable")) {
+      builder.setAttribute("data-sortable", "rows");
       window.Sortable.create(builder, {
         handle: ".row-handle", draggable: ".builder-row",
         onEnd: function (event) {
