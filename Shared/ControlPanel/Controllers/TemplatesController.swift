@@ -128,7 +128,7 @@ struct TemplatesController {
     }
 
     func editorPage(_ id: String, context: PanelRequestContext, draft: MessageContent? = nil, error: String? = nil, notice: String? = nil,
-                    status: HTTPResponse.Status = .ok) async throws -> Response
+                    search: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response
     {
         let identity = try context.requireIdentity()
         let template = try await templates.template(id, for: identity)
@@ -136,7 +136,8 @@ struct TemplatesController {
         let content = draft ?? template.content
         var profiles: [[String: Any]] = []
         if let databaseId = template.databaseId, identity.can(.profiles, .view), let database = try? await customers.database(databaseId, for: identity) {
-            profiles = try await customers.profiles.list(database, limit: 50).map { ["id": $0._id, "title": CustomerDataService.title(of: $0, in: database)] }
+            let found = try await customers.profiles.list(database, search: search.flatMap { $0.isEmpty ? nil : $0 }, limit: 50)
+            profiles = found.enumerated().map { ["id": $1._id, "title": CustomerDataService.title(of: $1, in: database), "first": $0 == 0 && search?.isEmpty == false] }
         }
         let designJSON = try content.design.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? ""
         let buttons = (0..<3).map { index -> [String: Any] in
@@ -154,7 +155,7 @@ struct TemplatesController {
             "content": ["subject": content.subject, "preheader": content.preheader, "fromName": content.fromName, "fromAddress": content.fromAddress,
                         "replyTo": content.replyTo, "html": content.html, "text": content.text, "title": content.title, "body": content.body,
                         "image": content.image, "link": content.link, "design": designJSON] as [String: Any],
-            "buttons": buttons, "profiles": profiles, "versions": Array(versions),
+            "buttons": buttons, "profiles": profiles, "versions": Array(versions), "search": search ?? "", "hasDatabase": template.databaseId != nil,
             "canEdit": identity.can(.templates, .edit), "canDelete": identity.can(.templates, .delete),
             "error": error ?? "", "notice": notice ?? "",
             "labels": String(decoding: try JSONSerialization.data(withJSONObject: Dictionary(uniqueKeysWithValues: Self.builderLabels.map { ($0, catalog.text("blocks." + $0)) })), as: UTF8.self),
@@ -167,7 +168,8 @@ struct TemplatesController {
 
     @Sendable func editor(_ request: Request, context: PanelRequestContext) async throws -> Response {
         try await editorPage(try context.parameters.require("tid"), context: context,
-                             notice: request.uri.queryParameters["notice"].map { renderer.catalogs[context.language].text("notices." + String($0)) })
+                             notice: request.uri.queryParameters["notice"].map { renderer.catalogs[context.language].text("notices." + String($0)) },
+                             search: request.uri.queryParameters["profile"].map(String.init))
     }
 
     @Sendable func save(_ request: Request, context: PanelRequestContext) async throws -> Response {
