@@ -100,6 +100,19 @@ let package = Package(
         .target(name: "CustomerData", dependencies: ["BSON", "Mongo"], path: "Shared/CustomerData"),
         .target(name: "Audiences", dependencies: ["CustomerData", "BSON", "Mongo"], path: "Shared/Audiences"),
         .target(
+            name: "Tracking",
+            dependencies: [
+                "AMQP", "Contracts",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Shared/Tracking"
+        ),
+        .target(
             name: "Content",
             dependencies: [
                 "Templates", "CustomerData", "DataJobs", "BSON",
@@ -153,7 +166,9 @@ let package = Package(
 
         // MARK: Services
         .executableTarget(name: "Control", dependencies: ["ServiceSupport", "ControlPanel"], path: "Services/control"),
-        .executableTarget(name: "Tracker", dependencies: ["ServiceSupport"], path: "Services/tracker"),
+        .executableTarget(
+            name: "Tracker", dependencies: ["ServiceSupport", "Tracking", .product(name: "Hummingbird", package: "hummingbird")], path: "Services/tracker"
+        ),
         .executableTarget(name: "JobServer", dependencies: ["ServiceSupport", "DataJobs"], path: "Services/job-server"),
         .executableTarget(name: "MTASender", dependencies: ["ServiceSupport"], path: "Services/mta-sender"),
         .executableTarget(name: "BounceFBLReader", dependencies: ["ServiceSupport"], path: "Services/bounce-fbl-reader"),
@@ -183,6 +198,14 @@ let package = Package(
             path: "Tests/ContentTests", resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], path: "Tests/SecurityTests"),
+        .testTarget(
+            name: "TrackingTests",
+            dependencies: [
+                "Tracking", "AMQP", "Contracts", "HeraldTesting",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/TrackingTests"
+        ),
         .testTarget(name: "CustomerDataTests", dependencies: ["CustomerData", "HeraldTesting"], path: "Tests/CustomerDataTests"),
         .testTarget(name: "AudiencesTests", dependencies: ["Audiences", "CustomerData", "HeraldTesting"], path: "Tests/AudiencesTests"),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP", "HeraldTesting"], path: "Tests/LDAPTests"),

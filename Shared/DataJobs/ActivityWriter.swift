@@ -84,6 +84,7 @@ public struct ActivityWriter: Service {
     /// Writes a batch: profiles found or created per database, then all activity in one insert.
     public func write(_ events: [Herald_Events_V1_ActivityEvent]) async throws {
         var activity: [ActivityEvent] = []
+        var known: [String: ProfileDatabase] = [:]
         let groups = Dictionary(grouping: events) { "\($0.meta.accountID)\u{0}\($0.databaseID)" }
         for (_, group) in groups {
             guard let first = group.first,
@@ -92,6 +93,7 @@ public struct ActivityWriter: Service {
                 logger.warning("activity for a database that does not exist; dropped", metadata: ["events": "\(group.count)"])
                 continue
             }
+            known[database._id] = database
             // Identifier → profile id, creating the profiles no one has yet.
             var rows: [ProfileWriter.Row] = []
             var keys: [String] = []
@@ -124,6 +126,8 @@ public struct ActivityWriter: Service {
             }
         }
         try await writer.store.record(activity)
+        // Unsubscribes, hard bounces and complaints change the subscriptions they name.
+        try await SubscriptionChanges(store: writer.store).apply(activity, databases: known)
     }
 
     static func key(_ identifier: Herald_Events_V1_ActivityEvent.Identifier) -> String {
