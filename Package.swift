@@ -212,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "ControlPanelTests",
             dependencies: [
-                "ControlPanel", "HeraldTesting", "DataJobs", "AMQP", "Contracts",
+                "ControlPanel", "HeraldTesting", "DataJobs", "AMQP", "Contracts", "Tracking",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

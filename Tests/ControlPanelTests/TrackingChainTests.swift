@@ -1,0 +1,62 @@
+import AMQP
+import BSON
+import ControlPanel
+import CustomerData
+import Foundation
+import HeraldTesting
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import Tracking
+
+/// From a recipient's click to the profile: the tracker's events cross the real broker to
+/// job-server's activity writer, which records them on the card and applies unsubscribes.
+@Suite struct TrackingChainTests {
+    @Test func aOneClickUnsubscribeReachesTheProfileAndAClickItsTimeline() async throws {
+        try await PanelHarness.with(imports: true) { harness, client in
+            let auth = try await TemplatesTests.token(harness)
+            let db = try #require(try jsonObject(try await client.execute(uri: "/api/v1/databases", method: .post, headers: auth, body: ByteBuffer(string: #"""
+                {"name": "Readers", "fields": [{"key": "email", "type": "email", "unique": true}]}
+                """#)))["id"] as? String)
+            _ = try await client.execute(uri: "/api/v1/databases/\(db)/profiles/bulk", method: .post, headers: auth, body: ByteBuffer(string: #"""
+                {"profiles": [{"fields": {"email": "anna@x.io"}, "subscriptions": [{"channel": "email", "address": "anna@x.io", "resource": "news"},
+                                                                                  {"channel": "email", "address": "anna@x.io", "resource": "promo"}]}]}
+                """#))
+            let database = try #require(try await harness.panel.customers.databases.findOne(["_id": .string(db)]))
+            let anna = try #require(try await harness.panel.customers.profiles.list(database, search: "anna@x.io").first)
+
+            let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL, connectionName: "tracker-chain"), logger: TestEnvironment.logger("amqp"))
+            try await amqp.waitUntilConnected()
+            let secret = "chain-test-secret-long-enough-0123456789"
+            let signer = TrackingSigner(secret: secret)
+            let spool = try EventSpool(directory: FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("spool")))
+            let recorder = TrackingRecorder(amqp: amqp, spool: spool, logger: TestEnvironment.logger("tracker"))
+            let router = Router()
+            TrackerEndpoints<BasicRequestContext>(signer: signer, recorder: recorder, logger: TestEnvironment.logger("tracker")).addRoutes(to: router)
+            let message = "eeeeeeeeeeeeeeeeeeeeeeee"
+            @Sendable func token(_ kind: TrackingToken.Kind, url: String = "", resource: String = "") -> String {
+                signer.encode(TrackingToken(kind: kind, accountId: harness.account._id, databaseId: db, messageId: message, profileId: anna._id, url: url,
+                                            channel: "email", address: "anna@x.io", resource: resource))
+            }
+            try await Application(router: router).test(.router) { tracker in
+                #expect(try await tracker.execute(uri: "/c/\(token(.click, url: "https://shop.example/a"))", method: .get).status == .found)
+                let oneClick = try await tracker.execute(uri: "/u/\(token(.unsubscribe, resource: "news"))", method: .post,
+                                                         headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "List-Unsubscribe=One-Click"))
+                #expect(oneClick.status == .ok)
+            }
+            await recorder.flush()
+
+            var statuses: [String: Subscription.Status] = [:]
+            for _ in 0..<200 {
+                let profile = try #require(try await harness.panel.customers.profiles.profile(anna._id, in: database))
+                statuses = Dictionary(uniqueKeysWithValues: profile.subscriptions.map { ($0.resource, $0.status) })
+                if statuses["news"] == .unsubscribed { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(statuses == ["news": .unsubscribed, "promo": .active])
+            let timeline = try await harness.panel.customers.profiles.timeline(of: anna).map(\.kind)
+            #expect(timeline.contains("message.clicked") && timeline.contains("message.unsubscribed"))
+            await amqp.close()
+        }
+    }
+}
