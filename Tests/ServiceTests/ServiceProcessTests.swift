@@ -34,6 +34,8 @@ struct ServiceProcessTests {
                 // control's own settings database, fresh per launch, and a fast password hash.
                 "HERALD_MONGO_SETTINGS_DATABASE": TestEnvironment.uniqueName("control"),
                 "HERALD_CONTROL_BCRYPT_COST": "4",
+                "HERALD_TRACKING_SECRET": "service-test-tracking-secret-0123456789abcdef",
+                "HERALD_TRACKER_SPOOL_DIRECTORY": FileManager.default.temporaryDirectory.appendingPathComponent("herald-tracker-spool").path,
             ].merging(environment) { $1 }
         )
     }
@@ -142,6 +144,10 @@ struct ServiceProcessTests {
         let process = try Self.launch("tracker", port: 1, arguments: ["--http-port", "99999"])
         #expect(await process.waitForExit(timeout: .seconds(5)) == 64)
         #expect(process.output.contains("configuration key 'http.port' (--http-port, HERALD_HTTP_PORT): 99999 is not a port number; use 1 to 65535"))
+
+        let noSecret = try Self.launch("tracker", port: FreePort.next(), environment: ["HERALD_TRACKING_SECRET": "short"])
+        #expect(await noSecret.waitForExit(timeout: .seconds(10)) == 64)
+        #expect(noSecret.output.contains("configuration key 'tracking.secret' (--tracking-secret, HERALD_TRACKING_SECRET): give the secret"))
 
         let missing = try Self.launch("tracker", port: FreePort.next(), arguments: ["--config-file", "/nonexistent/herald.json"])
         #expect(await missing.waitForExit(timeout: .seconds(5)) == 64)

@@ -35,6 +35,11 @@ if [ "${1:-}" = "--stop" ]; then
 fi
 
 bin=${1:?usage: run-services.sh BIN_DIR | --stop}
+# The tracking secret of this development machine, made once; the tracker's spool beside the stack.
+secret_file=$STACK_DIR/tracking.secret
+[ -s "$secret_file" ] || { openssl rand -base64 48 | tr -d '\n' >"$secret_file"; chmod 600 "$secret_file"; }
+export HERALD_TRACKING_SECRET; HERALD_TRACKING_SECRET=$(cat "$secret_file")
+export HERALD_TRACKER_SPOOL_DIRECTORY=$STACK_DIR/tracker-spool
 stop_services
 rm -f "$run_dir/stopping"
 for s in "${services[@]}"; do
