@@ -23,6 +23,7 @@ public struct ControlPanel: Sendable {
     public let segments: SegmentService
     public let segmentSyncs: SegmentSyncService
     public let templates: TemplateService
+    public let stopList: StopListService
     let amqp: AMQPConnection?
     public let settings: Settings
     let logger: Logger
@@ -76,6 +77,7 @@ public struct ControlPanel: Sendable {
                                   customers: customers, audit: audit)
         segmentSyncs = SegmentSyncService(jobs: imports.jobs, segments: segments, audit: audit)
         templates = TemplateService(settings: settingsClient.database(settings.database), customers: customers, audit: audit)
+        stopList = StopListService(settings: settingsClient.database(settings.database), audit: audit)
         self.settings = settings
         self.logger = logger
     }
@@ -131,6 +133,7 @@ public struct ControlPanel: Sendable {
         SyncsController(syncs: syncs, imports: imports, customers: customers, renderer: renderer).addRoutes(to: router)
         SegmentsController(segments: segments, syncs: segmentSyncs, customers: customers, renderer: renderer).addRoutes(to: router)
         TemplatesController(templates: templates, customers: customers, renderer: renderer).addRoutes(to: router)
+        StopListController(stopList: stopList, renderer: renderer).addRoutes(to: router)
         let document = (try? Data(contentsOf: resources.appendingPathComponent("openapi.json"))) ?? Data("{}".utf8)
         APIDocsController(document: document, renderer: renderer).addRoutes(to: router)
     }
@@ -177,6 +180,7 @@ public struct ControlPanel: Sendable {
         try await imports.jobs.prepare()
         try await segments.prepare()
         try await templates.prepare()
+        try await stopList.prepare()
         if !settings.resetPasswordLogin.isEmpty { try await resetPassword(of: settings.resetPasswordLogin) }
         guard try await store.users.countDocuments() == 0 else { return }
         do {

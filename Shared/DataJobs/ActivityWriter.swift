@@ -126,8 +126,17 @@ public struct ActivityWriter: Service {
             }
         }
         try await writer.store.record(activity)
-        // Unsubscribes, hard bounces and complaints change the subscriptions they name.
+        // Unsubscribes, hard bounces and complaints change the subscriptions they name; hard
+        // bounces and complaints also put the address on the account's stop list.
         try await SubscriptionChanges(store: writer.store).apply(activity, databases: known)
+        let stopList = StopList(settings: databases.database)
+        for event in activity {
+            guard event.kind == "message.complained" || (event.kind == "message.bounced" && event.properties["bounce"] == "hard"),
+                  case .string(let address)? = event.properties["address"], !address.isEmpty else { continue }
+            let reason: String = if case .string(let r)? = event.properties["reason"] { r } else { event.kind }
+            try await stopList.add(StopListEntry(accountId: event.accountId, kind: .address, value: address.lowercased(), reason: reason,
+                                                 source: event.kind == "message.complained" ? .complaint : .bounce, by: event.source, at: event.at))
+        }
     }
 
     static func key(_ identifier: Herald_Events_V1_ActivityEvent.Identifier) -> String {

@@ -18,6 +18,7 @@ apt_packages=(
   libmariadb-dev mariadb-server      # SQL syncs read MySQL/MariaDB (Shared/CMariaDB); a real server for their tests
   libjs-bootstrap5 libjs-chart.js libjs-codemirror libjs-sortable   # the panel's front-end libraries, served by control
   chromium chromium-driver           # the panel's browser tests (selenium)
+  dovecot-pop3d                      # a real POP3 server for bounce-fbl-reader's tests
   zlib1g-dev                         # zip, for XLSX workbooks (ZIPFoundation)
   rabbitmq-server amqp-tools         # the broker, run from /usr/lib/rabbitmq/bin
   protobuf-compiler                  # protoc, for `make proto`

@@ -19,6 +19,7 @@ public struct PanelRenderer: Sendable {
         ("dashboard", "/", nil, false),
         ("databases", "/databases", Permission(.profiles, .view), false),
         ("templates", "/templates", Permission(.templates, .view), false),
+        ("stop_list", "/stop-list", Permission(.channels, .view), false),
         ("audit", "/audit", Permission(.audit, .view), false),
         ("api", "/api", nil, false),
         ("users", "/settings/users", Permission(.users, .view), true),
