@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
     ],
     targets: [
         // MARK: C libraries from Debian
@@ -99,6 +100,17 @@ let package = Package(
         ),
         .target(name: "CustomerData", dependencies: ["BSON", "Mongo"], path: "Shared/CustomerData"),
         .target(name: "Audiences", dependencies: ["CustomerData", "BSON", "Mongo"], path: "Shared/Audiences"),
+        .target(
+            name: "BounceReading",
+            dependencies: [
+                "BounceParsing", "Tracking", "CustomerData", "Mongo", "AMQP", "Contracts",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Shared/BounceReading"
+        ),
         .target(
             name: "Tracking",
             dependencies: [
@@ -171,7 +183,10 @@ let package = Package(
         ),
         .executableTarget(name: "JobServer", dependencies: ["ServiceSupport", "DataJobs"], path: "Services/job-server"),
         .executableTarget(name: "MTASender", dependencies: ["ServiceSupport"], path: "Services/mta-sender"),
-        .executableTarget(name: "BounceFBLReader", dependencies: ["ServiceSupport"], path: "Services/bounce-fbl-reader"),
+        .executableTarget(
+            name: "BounceFBLReader", dependencies: ["ServiceSupport", "BounceReading", "Tracking", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Services/bounce-fbl-reader"
+        ),
 
         // MARK: Benchmarks
         .executableTarget(
@@ -212,7 +227,7 @@ let package = Package(
         .testTarget(
             name: "ControlPanelTests",
             dependencies: [
-                "ControlPanel", "HeraldTesting", "DataJobs", "AMQP", "Contracts", "Tracking",
+                "ControlPanel", "HeraldTesting", "DataJobs", "AMQP", "Contracts", "Tracking", "BounceReading",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -1,0 +1,148 @@
+import AMQP
+import BSON
+import BounceReading
+import ControlPanel
+import CustomerData
+import Foundation
+import HeraldTesting
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import Tracking
+
+/// The bounce loop through real servers: a DSN and an ARF complaint in dovecot's POP3 mailbox;
+/// bounce-fbl-reader's reader collects them, ties the DSN to its recipient through the VERP
+/// address, and deletes them once processed; job-server marks the subscription bounced; the
+/// addresses land on the stop list, which is what the next sending consults.
+@Suite struct BounceChainTests {
+    static func dsn(to verp: String, recipient: String) -> String {
+        """
+        Return-Path: <>
+        Delivered-To: \(verp)
+        From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
+        To: \(verp)
+        Subject: Undelivered Mail Returned to Sender
+        Date: Sun, 29 Nov 2026 03:00:00 +0000
+        Message-ID: <dsn-\(UUID().uuidString)@mx.example.net>
+        MIME-Version: 1.0
+        Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+        --B
+        Content-Type: text/plain
+
+        I'm sorry to have to inform you that your message could not be delivered.
+
+        --B
+        Content-Type: message/delivery-status
+
+        Reporting-MTA: dns; mx.example.net
+
+        Final-Recipient: rfc822; \(recipient)
+        Action: failed
+        Status: 5.1.1
+        Diagnostic-Code: smtp; 550 5.1.1 <\(recipient)>: Recipient address rejected: User unknown
+
+        --B
+        Content-Type: text/rfc822-headers
+
+        From: shop@herald.example
+        To: \(recipient)
+        Subject: Spring sale
+
+        --B--
+        """
+    }
+
+    static let complaint = """
+        From: feedback@fbl.example.org
+        To: fbl@herald.example
+        Subject: Abuse report
+        Date: Sun, 29 Nov 2026 03:00:00 +0000
+        Message-ID: <arf-1@fbl.example.org>
+        MIME-Version: 1.0
+        Content-Type: multipart/report; report-type=feedback-report; boundary="F"
+
+        --F
+        Content-Type: text/plain
+
+        This is an email abuse report.
+
+        --F
+        Content-Type: message/feedback-report
+
+        Feedback-Type: abuse
+        User-Agent: FBL/1.0
+        Version: 1
+        Original-Rcpt-To: cid@x.io
+
+        --F
+        Content-Type: message/rfc822
+
+        From: shop@herald.example
+        To: cid@x.io
+        Subject: Spring sale
+
+        Hello
+        --F--
+        """
+
+    @Test func bouncesInAPOP3MailboxReachTheProfileAndTheStopList() async throws {
+        let dovecot = try await DovecotServer()
+        do {
+            try await PanelHarness.with(imports: true) { harness, client in
+                let auth = try await TemplatesTests.token(harness)
+                let db = try #require(try jsonObject(try await client.execute(uri: "/api/v1/databases", method: .post, headers: auth, body: ByteBuffer(string: #"""
+                    {"name": "Bounced", "fields": [{"key": "email", "type": "email", "unique": true}]}
+                    """#)))["id"] as? String)
+                _ = try await client.execute(uri: "/api/v1/databases/\(db)/profiles/bulk", method: .post, headers: auth, body: ByteBuffer(string: #"""
+                    {"profiles": [{"fields": {"email": "bob@x.io"}, "subscriptions": [{"channel": "email", "address": "bob@x.io", "resource": "news"}]}]}
+                    """#))
+                let database = try #require(try await harness.panel.customers.databases.findOne(["_id": .string(db)]))
+                let bob = try #require(try await harness.panel.customers.profiles.list(database, search: "bob@x.io").first)
+
+                let signer = TrackingSigner(secret: "bounce-chain-secret-long-enough-0123456789")
+                let token = signer.encode(TrackingToken(kind: .bounce, accountId: harness.account._id, databaseId: db, messageId: "ffffffffffffffffffffffff",
+                                                        profileId: bob._id, channel: "email", address: "bob@x.io", resource: "news"))
+                try dovecot.deliver(Self.dsn(to: "bounces+\(token)@herald.example", recipient: "bob@x.io"))
+                try dovecot.deliver(Self.complaint)
+                #expect(dovecot.waiting == 2)
+
+                let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL, connectionName: "bounce-chain"), logger: TestEnvironment.logger("amqp"))
+                try await amqp.waitUntilConnected()
+                let settings = harness.client.database(harness.panel.settings.database)
+                let processor = BounceProcessor(signer: signer, amqp: amqp, settings: settings, logger: TestEnvironment.logger("bounces"))
+                let reader = BounceMailboxReader(settings: settings, processor: processor, logger: TestEnvironment.logger("bounces"))
+                // A wrong password reads nothing and deletes nothing.
+                var wrong = BounceMailbox(accountId: harness.account._id, name: "wrong", host: "127.0.0.1", port: dovecot.port, security: .none, user: dovecot.user, password: "nope")
+                wrong.enabled = false
+                #expect(try await reader.read(wrong) == 0 && dovecot.waiting == 2)
+
+                let mailbox = BounceMailbox(accountId: harness.account._id, name: "bounces", host: "127.0.0.1", port: dovecot.port, security: .none,
+                                            user: dovecot.user, password: dovecot.password)
+                _ = try await settings.collection(BounceMailbox.collectionName, of: BounceMailbox.self).insertOne(mailbox)
+                #expect(try await reader.readDue() == 2)
+                #expect(dovecot.waiting == 0, "processed messages are deleted")
+                let stored = try #require(try await settings.collection(BounceMailbox.collectionName, of: BounceMailbox.self).findOne(["_id": .string(mailbox._id)]))
+                #expect(stored.lastResult == "2 messages processed" && stored.lastReadAt != nil)
+
+                // The complaint, tied to no message, is on the stop list at once; Bob's bounce goes through job-server.
+                #expect(try await harness.panel.stopList.list.blocking("cid@x.io", channel: .email, account: harness.account._id)?.source == .complaint)
+                var status: Subscription.Status?
+                for _ in 0..<200 {
+                    status = try await harness.panel.customers.profiles.profile(bob._id, in: database)?.subscriptions.first?.status
+                    if status == .bounced { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(status == .bounced)
+                let entry = try await harness.panel.stopList.list.blocking("bob@x.io", channel: .email, account: harness.account._id)
+                #expect(entry?.source == .bounce && entry?.reason == "userunknown")
+                #expect(try await harness.panel.customers.profiles.timeline(of: bob).map(\.kind).contains("message.bounced"))
+                await amqp.close()
+            }
+        } catch {
+            await dovecot.stop()
+            throw error
+        }
+        await dovecot.stop()
+    }
+}
