@@ -24,6 +24,7 @@ public struct ControlPanel: Sendable {
     public let segmentSyncs: SegmentSyncService
     public let templates: TemplateService
     public let stopList: StopListService
+    public let bounceMailboxes: BounceMailboxService
     let amqp: AMQPConnection?
     public let settings: Settings
     let logger: Logger
@@ -78,6 +79,7 @@ public struct ControlPanel: Sendable {
         segmentSyncs = SegmentSyncService(jobs: imports.jobs, segments: segments, audit: audit)
         templates = TemplateService(settings: settingsClient.database(settings.database), customers: customers, audit: audit)
         stopList = StopListService(settings: settingsClient.database(settings.database), audit: audit)
+        bounceMailboxes = BounceMailboxService(settings: settingsClient.database(settings.database), audit: audit)
         self.settings = settings
         self.logger = logger
     }
@@ -134,6 +136,7 @@ public struct ControlPanel: Sendable {
         SegmentsController(segments: segments, syncs: segmentSyncs, customers: customers, renderer: renderer).addRoutes(to: router)
         TemplatesController(templates: templates, customers: customers, renderer: renderer).addRoutes(to: router)
         StopListController(stopList: stopList, renderer: renderer).addRoutes(to: router)
+        BounceMailboxesController(mailboxes: bounceMailboxes, renderer: renderer).addRoutes(to: router)
         let document = (try? Data(contentsOf: resources.appendingPathComponent("openapi.json"))) ?? Data("{}".utf8)
         APIDocsController(document: document, renderer: renderer).addRoutes(to: router)
     }

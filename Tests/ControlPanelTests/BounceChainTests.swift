@@ -117,9 +117,17 @@ import Tracking
                 wrong.enabled = false
                 #expect(try await reader.read(wrong) == 0 && dovecot.waiting == 2)
 
-                let mailbox = BounceMailbox(accountId: harness.account._id, name: "bounces", host: "127.0.0.1", port: dovecot.port, security: .none,
-                                            user: dovecot.user, password: dovecot.password)
-                _ = try await settings.collection(BounceMailbox.collectionName, of: BounceMailbox.self).insertOne(mailbox)
+                // The mailbox is added through the API, which logs in once: a wrong password is refused at once.
+                let admin = try await harness.identity("admin@alpha.test", PanelHarness.adminPassword)
+                let (_, channelsToken) = try await harness.panel.administration.createToken(name: "mb", scopes: ["channels:view", "channels:edit"], expiresInDays: nil, by: admin)
+                let channels: HTTPFields = [.authorization: "Bearer \(channelsToken)", .contentType: "application/json"]
+                let refused = try await client.execute(uri: "/api/v1/bounce-mailboxes", method: .post, headers: channels, body: ByteBuffer(string:
+                    #"{"name": "bounces", "host": "127.0.0.1", "port": \#(dovecot.port), "user": "bounces", "password": "wrong"}"#))
+                #expect(refused.status == .unprocessableContent && String(buffer: refused.body).contains("refused the login"))
+                let added = try await client.execute(uri: "/api/v1/bounce-mailboxes", method: .post, headers: channels, body: ByteBuffer(string:
+                    #"{"name": "bounces", "host": "127.0.0.1", "port": \#(dovecot.port), "user": "bounces", "password": "secret", "intervalSeconds": 30}"#))
+                #expect(added.status == .created && !String(buffer: added.body).contains("secret"))
+                let mailbox = try #require(try await settings.collection(BounceMailbox.collectionName, of: BounceMailbox.self).findOne(["name": "bounces"]))
                 #expect(try await reader.readDue() == 2)
                 #expect(dovecot.waiting == 0, "processed messages are deleted")
                 let stored = try #require(try await settings.collection(BounceMailbox.collectionName, of: BounceMailbox.self).findOne(["_id": .string(mailbox._id)]))

@@ -28,6 +28,7 @@ public struct PanelRenderer: Sendable {
         ("security", "/settings/security", Permission(.settings, .view), true),
         ("ldap", "/settings/ldap", Permission(.settings, .view), true),
         ("tokens", "/settings/tokens", nil, true),
+        ("bounce_mailboxes", "/settings/bounce-mailboxes", Permission(.channels, .view), true),
     ]
 
     /// A full page. `values` are the page's own; `title` is a catalog key.
