@@ -17,6 +17,8 @@ await HeraldService.main(.tracker, context: BasicRequestContext.self) { router, 
         throw ConfigurationError(key: "tracker.spool.directory", message: "'\(directory)' cannot be created or written: \(error)")
     }
     let recorder = TrackingRecorder(amqp: context.amqp, spool: spool, logger: context.logger)
-    TrackerEndpoints<BasicRequestContext>(signer: TrackingSigner(secret: secret), recorder: recorder, logger: context.logger).addRoutes(to: router)
+    let signer = TrackingSigner(secret: secret)
+    TrackerEndpoints<BasicRequestContext>(signer: signer, recorder: recorder, logger: context.logger).addRoutes(to: router)
+    SiteEvents<BasicRequestContext>(signer: signer, recorder: recorder).addRoutes(to: router)
     return [recorder]
 }

@@ -50,6 +50,10 @@ public struct ControlPanel: Sendable {
         public var demoData: Bool = false
         /// `control.import.max.megabytes`: the largest file an import accepts.
         public var importMaximumMegabytes: Int = 1024
+        /// `tracking.secret`: signs the site keys of tracking snippets (empty: no snippets).
+        public var trackingSecret: String = ""
+        /// `tracking.url`: the tracker's public address, as sites and recipients reach it.
+        public var trackingURL: String = "http://127.0.0.1:8081"
 
         public init() {}
     }
@@ -96,6 +100,14 @@ public struct ControlPanel: Sendable {
         settings.resetPasswordLogin = config.string(forKey: "control.reset.password", default: "").lowercased()
         settings.importMaximumMegabytes = config.int(forKey: "control.import.max.megabytes", default: settings.importMaximumMegabytes)
         settings.demoData = config.bool(forKey: "control.demo.data", default: false)
+        settings.trackingSecret = config.string(forKey: "tracking.secret", default: "")
+        settings.trackingURL = config.string(forKey: "tracking.url", default: settings.trackingURL)
+        if !settings.trackingSecret.isEmpty, settings.trackingSecret.utf8.count < 32 {
+            throw ConfigurationError(key: "tracking.secret", message: "at least 32 characters (openssl rand -base64 48)")
+        }
+        guard settings.trackingURL.hasPrefix("http://") || settings.trackingURL.hasPrefix("https://") else {
+            throw ConfigurationError(key: "tracking.url", message: "the tracker's public address, https://track.example.com")
+        }
         guard (1...65536).contains(settings.importMaximumMegabytes) else {
             throw ConfigurationError(key: "control.import.max.megabytes", message: "use 1 to 65536")
         }
@@ -127,7 +139,7 @@ public struct ControlPanel: Sendable {
         SettingsController(administration: administration, renderer: renderer).addRoutes(to: router)
         TokensController(administration: administration, renderer: renderer).addRoutes(to: router)
         AuditController(audit: audit, renderer: renderer).addRoutes(to: router)
-        DatabasesController(customers: customers, renderer: renderer).addRoutes(to: router)
+        DatabasesController(customers: customers, renderer: renderer, tracking: settings).addRoutes(to: router)
         ProfilesController(customers: customers, segments: segments, renderer: renderer).addRoutes(to: router)
         ImportsController(imports: imports, customers: customers, segments: segments, renderer: renderer).addRoutes(to: router)
         EventsController(customers: customers, amqp: amqp).addRoutes(to: router)

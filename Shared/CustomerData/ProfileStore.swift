@@ -9,12 +9,15 @@ public struct ProfileStore: Sendable {
     public let activity: MongoCollection<ActivityEvent>
     public let relations: MongoCollection<ProfileRelation>
     public let identities: MongoCollection<ProfileIdentity>
+    /// Site activity of visitors who have not identified yet (moved to the profile when they do).
+    public let anonymousActivity: MongoCollection<ActivityEvent>
 
     public init(database: MongoDatabase) {
         profiles = database.collection("profiles", of: Profile.self)
         activity = database.collection("activity", of: ActivityEvent.self)
         relations = database.collection("relations", of: ProfileRelation.self)
         identities = database.collection("profile_identities", of: ProfileIdentity.self)
+        anonymousActivity = database.collection("anonymous_activity", of: ActivityEvent.self)
     }
 
     /// The indexes the store always needs.
@@ -28,6 +31,7 @@ public struct ProfileStore: Sendable {
             IndexModel(keys: ["profileId": 1], name: "profile"),
             IndexModel(keys: ["databaseId": 1, "field": 1], name: "database_field"),
         ])
+        try await anonymousActivity.createIndexes([IndexModel(keys: ["accountId": 1, "databaseId": 1, "properties.visitor": 1], name: "account_database_visitor")])
         try await relations.createIndexes([
             IndexModel(keys: ["accountId": 1, "fromId": 1], name: "account_from"),
             IndexModel(keys: ["accountId": 1, "toId": 1], name: "account_to"),

@@ -83,8 +83,10 @@ public struct ActivityWriter: Service {
 
     /// Writes a batch: profiles found or created per database, then all activity in one insert.
     public func write(_ events: [Herald_Events_V1_ActivityEvent]) async throws {
-        var activity: [ActivityEvent] = []
+        var activity: [ActivityEvent] = [], anonymous: [ActivityEvent] = []
         var known: [String: ProfileDatabase] = [:]
+        /// Visitors of a site who identified: (database, visitor) → profile.
+        var identified: [(database: ProfileDatabase, visitor: String, profileId: String)] = []
         let groups = Dictionary(grouping: events) { "\($0.meta.accountID)\u{0}\($0.databaseID)" }
         for (_, group) in groups {
             guard let first = group.first,
@@ -119,13 +121,34 @@ public struct ActivityWriter: Service {
                 case .identifier(let identifier)?: profileId = resolved[Self.key(identifier)]
                 case nil: profileId = nil
                 }
-                guard let profileId else { continue }
+                let visitor = event.properties.fields["visitor"]?.stringValue ?? ""
+                guard let profileId else {
+                    // A site's anonymous visitor: kept until they identify.
+                    if !visitor.isEmpty {
+                        anonymous.append(ActivityEvent(accountId: database.accountId, databaseId: database._id, profileId: "", at: event.meta.occurredAt.date,
+                                                       kind: event.kind, source: event.source, properties: Self.document(event.properties)))
+                    }
+                    continue
+                }
+                if !visitor.isEmpty, case .identifier? = event.profile, !identified.contains(where: { $0.visitor == visitor && $0.database._id == database._id }) {
+                    identified.append((database, visitor, profileId))
+                }
                 activity.append(ActivityEvent(accountId: database.accountId, databaseId: database._id, profileId: profileId,
                                               at: event.meta.occurredAt.date, kind: event.kind, source: event.source,
                                               properties: Self.document(event.properties)))
             }
         }
         try await writer.store.record(activity)
+        if !anonymous.isEmpty { _ = try await writer.store.anonymousActivity.insertMany(anonymous, ordered: false) }
+        // What identified visitors did before they said who they are, moved to their profiles.
+        for (database, visitor, profileId) in identified {
+            let filter: BSONDocument = ["accountId": .string(database.accountId), "databaseId": .string(database._id), "properties.visitor": .string(visitor)]
+            var earlier = try await writer.store.anonymousActivity.find(filter).collect()
+            guard !earlier.isEmpty else { continue }
+            for index in earlier.indices { earlier[index].profileId = profileId }
+            try await writer.store.record(earlier)
+            _ = try await writer.store.anonymousActivity.deleteMany(["_id": ["$in": .array(earlier.map { .string($0._id) })]])
+        }
         // Unsubscribes, hard bounces and complaints change the subscriptions they name; hard
         // bounces and complaints also put the address on the account's stop list.
         try await SubscriptionChanges(store: writer.store).apply(activity, databases: known)

@@ -10,6 +10,8 @@ import Foundation
 public struct TrackingToken: Sendable, Equatable {
     public enum Kind: UInt8, Sendable {
         case click = 0x63, open = 0x6F, unsubscribe = 0x75, webVersion = 0x77, bounce = 0x62
+        /// A site's key for its tracking snippet: the account and the profile database only.
+        case site = 0x73
     }
 
     public var kind: Kind
@@ -73,7 +75,7 @@ public struct TrackingSigner: Sendable {
             bytes.append(contentsOf: token.url.utf8)
         case .unsubscribe, .bounce:
             for text in [token.channel, token.address, token.resource] { Self.appendText(text, to: &bytes) }
-        case .open, .webVersion:
+        case .open, .webVersion, .site:
             break
         }
         let mac = HMAC<SHA256>.authenticationCode(for: bytes, using: keys[current]!)
@@ -106,7 +108,7 @@ public struct TrackingSigner: Sendable {
         case .unsubscribe, .bounce:
             guard let channel = reader.text(), let address = reader.text(), let resource = reader.text() else { throw Refusal(description: "a token cut short") }
             (token.channel, token.address, token.resource) = (channel, address, resource)
-        case .open, .webVersion:
+        case .open, .webVersion, .site:
             break
         }
         return token

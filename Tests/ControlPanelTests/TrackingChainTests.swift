@@ -59,4 +59,54 @@ import Tracking
             await amqp.close()
         }
     }
+
+    @Test func aVisitorWhoIdentifiesGetsTheirEarlierPageViewsOnTheirProfile() async throws {
+        try await PanelHarness.with(imports: true) { harness, client in
+            let auth = try await TemplatesTests.token(harness)
+            let db = try #require(try jsonObject(try await client.execute(uri: "/api/v1/databases", method: .post, headers: auth, body: ByteBuffer(string: #"""
+                {"name": "Site", "fields": [{"key": "email", "type": "email", "unique": true}]}
+                """#)))["id"] as? String)
+            let database = try #require(try await harness.panel.customers.databases.findOne(["_id": .string(db)]))
+            let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL, connectionName: "site-chain"), logger: TestEnvironment.logger("amqp"))
+            try await amqp.waitUntilConnected()
+            let signer = TrackingSigner(secret: "site-chain-secret-long-enough-0123456789")
+            let recorder = TrackingRecorder(amqp: amqp, spool: try EventSpool(directory: FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("spool"))),
+                                            logger: TestEnvironment.logger("tracker"))
+            let router = Router()
+            SiteEvents<BasicRequestContext>(signer: signer, recorder: recorder).addRoutes(to: router)
+            let key = signer.encode(TrackingToken(kind: .site, accountId: harness.account._id, databaseId: db, messageId: "", profileId: ""))
+            try await Application(router: router).test(.router) { tracker in
+                _ = try await tracker.execute(uri: "/e", method: .post, body: ByteBuffer(string:
+                    #"{"site": "\#(key)", "visitor": "v1", "events": [{"type": "page_view", "url": "https://shop.example/skis"}, {"type": "page_view", "url": "https://shop.example/poles"}]}"#))
+            }
+            await recorder.flush()
+            // The anonymous views wait; then the visitor logs in.
+            for _ in 0..<100 {
+                if try await harness.panel.customers.profiles.anonymousActivity.countDocuments(["properties.visitor": "v1", "databaseId": .string(db)]) == 2 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try await Application(router: router).test(.router) { tracker in
+                _ = try await tracker.execute(uri: "/e", method: .post, body: ByteBuffer(string:
+                    #"{"site": "\#(key)", "visitor": "v1", "identity": {"email": "Vera@Example.com"}, "events": [{"type": "identify", "url": "https://shop.example/login"}]}"#))
+            }
+            await recorder.flush()
+            var kinds: [String] = []
+            for _ in 0..<200 {
+                if let vera = try await harness.panel.customers.profiles.list(database, search: "vera@example.com").first {
+                    kinds = try await harness.panel.customers.profiles.timeline(of: vera).map(\.kind)
+                    if kinds.filter({ $0 == "site.page_view" }).count == 2 { break }
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(kinds.filter { $0 == "site.page_view" }.count == 2 && kinds.contains("site.identified"))
+            #expect(try await harness.panel.customers.profiles.anonymousActivity.countDocuments(["properties.visitor": "v1", "databaseId": .string(db)]) == 0)
+            await amqp.close()
+
+            // Without a tracking secret, the database's page says how to get its snippet.
+            let browser = Browser(client)
+            _ = try await browser.logIn("admin@alpha.test", PanelHarness.adminPassword)
+            let page = try await browser.get("/databases/\(db)")
+            #expect(page.body.contains("id=\"site-tracking\"") && page.body.contains("Set tracking.secret") && !page.body.contains("id=\"site-snippet\""))
+        }
+    }
 }

@@ -118,4 +118,46 @@ import Tracking
         _ = try await amqp.deleteQueue(queue)
         await amqp.close()
     }
+
+    @Test func siteEventsWithAValidKeyReachTheBusAndOthersAreRefused() async throws {
+        let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL, connectionName: "site-tests"), logger: TestEnvironment.logger("amqp"))
+        try await amqp.waitUntilConnected()
+        let queue = TestEnvironment.uniqueName("site")
+        try await amqp.declare(AMQPTopology(exchanges: [.init(BusExchange.events, kind: .topic)], queues: [.init(queue, durable: false)],
+                                            bindings: [.init(queue: queue, exchange: BusExchange.events, routingKey: "activity.#")]))
+        let spool = try EventSpool(directory: FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("spool")))
+        let recorder = TrackingRecorder(amqp: amqp, spool: spool, logger: TestEnvironment.logger("tracker"))
+        let signer = TrackingSigner(secret: Self.secret)
+        let router = Router()
+        SiteEvents<BasicRequestContext>(signer: signer, recorder: recorder).addRoutes(to: router)
+        let key = signer.encode(TrackingToken(kind: .site, accountId: Self.account, databaseId: Self.database, messageId: "", profileId: ""))
+        let visitor = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await Application(router: router).test(.router) { client in
+            let script = try await client.execute(uri: "/js/herald.js", method: .get)
+            #expect(script.status == .ok && String(buffer: script.body).contains("data-consent"))
+            let body = #"{"site": "\#(key)", "visitor": "\#(visitor)", "events": [{"type": "page_view", "url": "https://shop.example/catalog", "title": "Catalog"}, {"type": "goal", "name": "signup"}, {"type": "event", "name": "Added to cart", "properties": {"sku": "A-1", "price": 990}}, {"type": "event", "name": "<script>"}]}"#
+            let sent = try await client.execute(uri: "/e", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: body))
+            #expect(sent.status == .noContent && sent.headers[.accessControlAllowOrigin] == "*")
+            let forged = try await client.execute(uri: "/e", method: .post, body: ByteBuffer(string: #"{"site": "\#(Self.token(.open))", "visitor": "v", "events": []}"#))
+            #expect(forged.status == .badRequest)
+            #expect(try await client.execute(uri: "/e", method: .options).status == .noContent)
+        }
+        await recorder.flush()
+        let consumer = try await amqp.consume(queue: queue)
+        var kinds: [String] = []
+        for try await delivery in consumer {
+            delivery.ack()
+            let batch = try Herald_Events_V1_ActivityBatch(serializedBytes: delivery.body)
+            let mine = batch.events.filter { $0.properties.fields["visitor"]?.stringValue == visitor }
+            kinds += mine.map(\.kind)
+            if let cart = mine.first(where: { $0.kind == "site.added_to_cart" }) {
+                #expect(cart.properties.fields["sku"]?.stringValue == "A-1" && cart.properties.fields["price"]?.numberValue == 990 && cart.databaseID == Self.database)
+            }
+            if kinds.count >= 3 { break }
+        }
+        consumer.cancel()
+        #expect(kinds.sorted() == ["goal.reached", "site.added_to_cart", "site.page_view"])
+        _ = try await amqp.deleteQueue(queue)
+        await amqp.close()
+    }
 }

@@ -40,6 +40,7 @@ secret_file=$STACK_DIR/tracking.secret
 [ -s "$secret_file" ] || { openssl rand -base64 48 | tr -d '\n' >"$secret_file"; chmod 600 "$secret_file"; }
 export HERALD_TRACKING_SECRET; HERALD_TRACKING_SECRET=$(cat "$secret_file")
 export HERALD_TRACKER_SPOOL_DIRECTORY=$STACK_DIR/tracker-spool
+export HERALD_TRACKING_URL=http://127.0.0.1:${HERALD_TRACKER_PORT:-8081}
 stop_services
 rm -f "$run_dir/stopping"
 for s in "${services[@]}"; do

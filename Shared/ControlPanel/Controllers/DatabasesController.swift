@@ -1,12 +1,15 @@
 import CustomerData
 import Foundation
 import Hummingbird
+import Tracking
 import Security
 
 /// Profile databases and their schemas: `/databases` in the panel, `/api/v1/databases` in the API.
 struct DatabasesController {
     let customers: CustomerDataService
     let renderer: PanelRenderer
+    /// For the site-tracking snippet: the tracking secret and the tracker's address.
+    let tracking: ControlPanel.Settings
 
     func addRoutes(to router: Router<PanelRequestContext>) {
         router.get("/databases", use: list)
@@ -77,6 +80,11 @@ struct DatabasesController {
             "profiles": try await customers.profiles.count(database),
             "canEdit": identity.can(.databases, .edit), "canDelete": identity.can(.databases, .delete), "canViewProfiles": identity.can(.profiles, .view),
         ]
+        if !tracking.trackingSecret.isEmpty {
+            let key = TrackingSigner(secret: tracking.trackingSecret).encode(TrackingToken(kind: .site, accountId: database.accountId, databaseId: database._id, messageId: "", profileId: ""))
+            let base = tracking.trackingURL.hasSuffix("/") ? String(tracking.trackingURL.dropLast()) : tracking.trackingURL
+            values["siteSnippet"] = "<script async src=\"\(base)/js/herald.js\" data-site=\"\(key)\"></script>"
+        }
         values.merge(extra) { $1 }
         return renderer.page("database", title: "databases.schema_title", values: values, context: context, status: status, active: "databases")
     }
