@@ -193,7 +193,7 @@ let package = Package(
             name: "HeraldBenchmarks",
             dependencies: [
                 "BSON", "Mongo", "AMQP", "Templates", "BounceParsing", "HeraldTesting", "CustomerData", "DataJobs", "Imports", "ControlPanel", "Contracts",
-                "Security", "Audiences", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "Security", "Audiences", "Tracking", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Benchmarks/HeraldBenchmarks"
         ),

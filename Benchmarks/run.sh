@@ -13,6 +13,9 @@ cc -O2 -o "$refs/mongo_reference" Benchmarks/reference/mongo_reference.c $(pkg-c
 # Jinja2, the template benchmark's reference, pinned in the stack's virtualenv.
 "$NX_VENV/bin/python" -c "import jinja2" 2>/dev/null || "$NX_VENV/bin/pip" install -q "jinja2==3.1.6"
 swift build -c release --product herald-bench
+swift build -c release --product tracker          # the tracker benchmark runs the real executable
+# wrk and nginx for the tracker benchmark (Debian packages; only `make bench` needs them).
+for p in wrk nginx-light; do dpkg -s "$p" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$p" >/dev/null; done
 
 started=()
 cleanup() { for s in "${started[@]}"; do bash deploy/dev/stack.sh stop "$s" || true; done; }
@@ -21,4 +24,4 @@ for s in "mongo-settings:$MONGO_SETTINGS_PORT" "mongo-customers:$MONGO_CUSTOMERS
   if ! port_open "${s#*:}"; then bash deploy/dev/stack.sh start "${s%%:*}"; started+=("${s%%:*}"); fi
 done
 
-HERALD_BENCH_REFERENCES=$refs "$(swift build -c release --show-bin-path)/herald-bench" "$@"
+HERALD_BENCH_REFERENCES=$refs HERALD_BENCH_BIN="$(swift build -c release --show-bin-path)" "$(swift build -c release --show-bin-path)/herald-bench" "$@"

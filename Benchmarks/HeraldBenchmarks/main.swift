@@ -1,12 +1,12 @@
 import Foundation
 
 // herald-bench: every benchmark prints Herald's rate beside a reference measured in the same run.
-//   herald-bench [bson] [templates] [bounces] [amqp] [mongo] [import] [events] [segments]   (all by default)
+//   herald-bench [bson] [templates] [bounces] [amqp] [mongo] [import] [events] [segments] [tracker]   (all by default)
 // Reference programs are found in HERALD_BENCH_REFERENCES (Benchmarks/run.sh builds them).
 let env = ProcessInfo.processInfo.environment
 let references = env["HERALD_BENCH_REFERENCES"] ?? "Benchmarks/reference/bin"
 var which = Set(CommandLine.arguments.dropFirst())
-if which.isEmpty { which = ["bson", "templates", "bounces", "amqp", "mongo", "import", "events", "segments"] }
+if which.isEmpty { which = ["bson", "templates", "bounces", "amqp", "mongo", "import", "events", "segments", "tracker"] }
 
 var results: [BenchmarkResult] = []
 do {
@@ -65,6 +65,15 @@ do {
         for r in try await SegmentBenchmark.run(uri: env["HERALD_BENCH_MONGO_URI"] ?? "mongodb://127.0.0.1:27052",
                                                 profiles: Int(env["HERALD_BENCH_SEGMENT_PROFILES"] ?? "") ?? 200_000,
                                                 evaluations: Int(env["HERALD_BENCH_SEGMENT_EVALUATIONS"] ?? "") ?? 2_000_000) {
+            results.append(r)
+            print(r.line)
+        }
+    }
+    if which.contains("tracker") {
+        for r in try await TrackerBenchmark.run(binaries: env["HERALD_BENCH_BIN"] ?? ".build/release", amqpURL: "amqp://guest:guest@127.0.0.1:\(env["AMQP_PORT"] ?? "5672")",
+                                                settingsURI: env["HERALD_BENCH_SETTINGS_URI"] ?? "mongodb://127.0.0.1:27051",
+                                                customersURI: env["HERALD_BENCH_MONGO_URI"] ?? "mongodb://127.0.0.1:27052",
+                                                seconds: Int(env["HERALD_BENCH_TRACKER_SECONDS"] ?? "") ?? 10, connections: 64) {
             results.append(r)
             print(r.line)
         }
