@@ -84,10 +84,7 @@ public struct BounceProcessor: Sendable {
             outcomes.append(Outcome(recipient: bounce.recipient, kind: kind, tied: tied))
             if tied, let token {
                 var event = Herald_Events_V1_ActivityEvent()
-                event.meta.eventID = UUID().uuidString
-                event.meta.occurredAt = .init(date: Date())
-                event.meta.accountID = token.accountId
-                event.meta.producer = "bounce-fbl-reader"
+                event.meta = .new(account: token.accountId, producer: "bounce-fbl-reader")
                 event.databaseID = token.databaseId
                 event.profileID = token.profileId
                 event.kind = kind == .complaint ? "message.complained" : "message.bounced"
@@ -107,10 +104,7 @@ public struct BounceProcessor: Sendable {
         }
         if !events.isEmpty {
             var batch = Herald_Events_V1_ActivityBatch()
-            batch.meta.eventID = UUID().uuidString
-            batch.meta.occurredAt = .init(date: Date())
-            batch.meta.accountID = events[0].meta.accountID
-            batch.meta.producer = "bounce-fbl-reader"
+            batch.meta = .new(account: events[0].meta.accountID, producer: "bounce-fbl-reader")
             batch.events = events
             try await amqp.publish(AMQPMessage(exchange: BusExchange.events, routingKey: BusRoutingKey.activity("batch"), body: try batch.serializedBytes(),
                                                messageId: batch.meta.eventID, type: "herald.events.v1.ActivityBatch", contentType: "application/x-protobuf",

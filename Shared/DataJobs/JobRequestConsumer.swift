@@ -82,10 +82,7 @@ public struct JobRequestConsumer: Service {
     /// The request that starts an export, for `control` to publish.
     public static func request(for job: ExportJob) throws -> AMQPMessage {
         var request = Herald_Jobs_V1_JobRequest()
-        request.meta.eventID = UUID().uuidString
-        request.meta.occurredAt = .init(date: Date())
-        request.meta.accountID = job.accountId
-        request.meta.producer = "control"
+        request.meta = .new(account: job.accountId, producer: "control")
         request.jobID = job._id
         var export = Herald_Jobs_V1_ExportJob()
         export.databaseID = job.databaseId
@@ -98,10 +95,7 @@ public struct JobRequestConsumer: Service {
     /// The request that starts an import, for `control` to publish.
     public static func request(for job: ImportJob) throws -> AMQPMessage {
         var request = Herald_Jobs_V1_JobRequest()
-        request.meta.eventID = UUID().uuidString
-        request.meta.occurredAt = .init(date: Date())
-        request.meta.accountID = job.accountId
-        request.meta.producer = "control"
+        request.meta = .new(account: job.accountId, producer: "control")
         request.jobID = job._id
         var importJob = Herald_Jobs_V1_ImportJob()
         importJob.databaseID = job.databaseId

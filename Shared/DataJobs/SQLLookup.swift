@@ -7,24 +7,11 @@ import NIOPosix
 /// `max_statement_time`); connecting waits at most as long. Runs on NIO's thread pool.
 public enum SQLLookup {
     public static func rows(url: String, query: String, parameters: [String?], timeoutMilliseconds: Int) async throws -> [[String: String?]] {
-        guard let engine = SQLSync.Engine(url: url) else { throw PostgresSource.Failure(message: "use postgresql://… or mysql://…") }
         let seconds = max(1, (timeoutMilliseconds + 999) / 1000)
         return try await NIOThreadPool.singleton.runIfActive {
-            let (columns, rows): ([String], [[String?]])
-            switch engine {
-            case .postgresql:
-                let connection = try PostgresSource(url: url, timeoutSeconds: seconds)
-                _ = try connection.query("SET statement_timeout = \(max(1, timeoutMilliseconds))")
-                (columns, rows) = try connection.query(query, parameters: parameters)
-            case .mysql:
-                let connection = try MariaDBSource(url: url, timeoutSeconds: seconds)
-                _ = try connection.query("SET SESSION max_statement_time = \(Double(max(1, timeoutMilliseconds)) / 1000)")
-                var text = query
-                for (index, value) in parameters.enumerated().reversed() {
-                    text = text.replacingOccurrences(of: "$\(index + 1)", with: value.map { connection.literal($0) } ?? "NULL")
-                }
-                (columns, rows) = try connection.query(text)
-            }
+            let connection = try SQLConnection(url: url, timeoutSeconds: seconds)
+            try connection.limitStatements(toMilliseconds: timeoutMilliseconds)
+            let (columns, rows) = try connection.query(query, parameters)
             return rows.map { row in Dictionary(uniqueKeysWithValues: zip(columns, row).map { ($0, $1) }) }
         }
     }

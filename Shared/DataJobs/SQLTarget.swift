@@ -4,36 +4,22 @@ import Foundation
 /// `profile_id` as the primary key and text columns. Blocking, like the connections it uses;
 /// run from a job.
 struct SQLTarget: Sendable {
-    let engine: SQLSync.Engine
-    let postgres: PostgresSource?
-    let mariadb: MariaDBSource?
+    let connection: SQLConnection
     let table: String
     let columns: [String]
 
+    var engine: SQLSync.Engine { connection.engine }
+
     init(sync: SegmentSync, timeoutSeconds: Int = 10) throws {
-        engine = sync.engine
-        switch sync.engine {
-        case .postgresql:
-            postgres = try PostgresSource(url: sync.url, timeoutSeconds: timeoutSeconds)
-            mariadb = nil
-        case .mysql:
-            mariadb = try MariaDBSource(url: sync.url, timeoutSeconds: timeoutSeconds)
-            postgres = nil
-        }
-        let engine = sync.engine
+        connection = try SQLConnection(url: sync.url, timeoutSeconds: timeoutSeconds)
+        let engine = connection.engine
         table = sync.table.split(separator: ".").map { engine.quote(String($0)) }.joined(separator: ".")
         columns = sync.fields
     }
 
     @discardableResult
     func run(_ sql: String, _ parameters: [String?] = []) throws -> [[String?]] {
-        if let postgres { return try postgres.query(sql, parameters: parameters).rows }
-        var text = sql
-        // MariaDB: parameters become escaped literals, last first so `$10` is not read as `$1`.
-        for (index, value) in parameters.enumerated().reversed() {
-            text = text.replacingOccurrences(of: "$\(index + 1)", with: value.map { mariadb!.literal($0) } ?? "NULL")
-        }
-        return try mariadb!.query(text).rows
+        try connection.query(sql, parameters).rows
     }
 
     /// Creates the table when it is missing and adds the columns it lacks.

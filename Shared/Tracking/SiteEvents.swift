@@ -109,10 +109,7 @@ public struct SiteEvents<Context: RequestContext>: Sendable {
             for (key, value) in (item.properties ?? [:]).prefix(30) where fields[key] == nil && key.count <= 64 { fields[key] = value.value }
             if let agent = request.headers[.userAgent] { fields["agent"] = .init(stringValue: String(agent.prefix(300))) }
             var event = Herald_Events_V1_ActivityEvent()
-            event.meta.eventID = UUID().uuidString
-            event.meta.occurredAt = .init(date: Date())
-            event.meta.accountID = site.accountId
-            event.meta.producer = "tracker"
+            event.meta = .new(account: site.accountId, producer: "tracker")
             event.databaseID = site.databaseId
             if let identifier { event.identifier = identifier }
             event.kind = kind

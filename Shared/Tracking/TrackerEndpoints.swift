@@ -106,10 +106,7 @@ public struct TrackerEndpoints<Context: RequestContext>: Sendable {
 
     func record(_ token: TrackingToken, kind: String, properties: [String: Google_Protobuf_Value]) {
         var event = Herald_Events_V1_ActivityEvent()
-        event.meta.eventID = UUID().uuidString
-        event.meta.occurredAt = .init(date: Date())
-        event.meta.accountID = token.accountId
-        event.meta.producer = "tracker"
+        event.meta = .new(account: token.accountId, producer: "tracker")
         event.databaseID = token.databaseId
         event.profileID = token.profileId
         event.kind = kind

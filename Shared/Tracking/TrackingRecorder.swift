@@ -73,10 +73,7 @@ public final class TrackingRecorder: Service, @unchecked Sendable {
         for (account, events) in byAccount.sorted(by: { $0.key < $1.key }) {
             for start in stride(from: 0, to: events.count, by: batchSize) {
                 var batch = Herald_Events_V1_ActivityBatch()
-                batch.meta.eventID = UUID().uuidString
-                batch.meta.occurredAt = .init(date: Date())
-                batch.meta.accountID = account
-                batch.meta.producer = "tracker"
+                batch.meta = .new(account: account, producer: "tracker")
                 batch.events = Array(events[start..<min(events.count, start + batchSize)])
                 guard let body: [UInt8] = try? batch.serializedBytes() else { continue }
                 bodies.append(body)

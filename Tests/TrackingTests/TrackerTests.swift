@@ -34,14 +34,20 @@ import Tracking
         return found
     }
 
-    @Test func clicksOpensAndUnsubscribesAreAnsweredAtOnceAndReachTheBus() async throws {
-        let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL, connectionName: "tracker-tests"), logger: TestEnvironment.logger("amqp"))
+    /// A connection to `url`, a queue of the test's own on the events exchange, and a recorder
+    /// publishing there with a fresh spool.
+    static func bus(_ url: String, queuePrefix: String, durable: Bool = false) async throws -> (AMQPConnection, String, EventSpool, TrackingRecorder) {
+        let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: url, connectionName: queuePrefix), logger: TestEnvironment.logger("amqp"))
         try await amqp.waitUntilConnected()
-        let queue = TestEnvironment.uniqueName("tracked")
-        try await amqp.declare(AMQPTopology(exchanges: [.init(BusExchange.events, kind: .topic)], queues: [.init(queue, durable: false)],
+        let queue = TestEnvironment.uniqueName(queuePrefix)
+        try await amqp.declare(AMQPTopology(exchanges: [.init(BusExchange.events, kind: .topic)], queues: [.init(queue, durable: durable)],
                                             bindings: [.init(queue: queue, exchange: BusExchange.events, routingKey: "activity.#")]))
         let spool = try EventSpool(directory: FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("spool")))
-        let recorder = TrackingRecorder(amqp: amqp, spool: spool, logger: TestEnvironment.logger("tracker"))
+        return (amqp, queue, spool, TrackingRecorder(amqp: amqp, spool: spool, logger: TestEnvironment.logger("tracker")))
+    }
+
+    @Test func clicksOpensAndUnsubscribesAreAnsweredAtOnceAndReachTheBus() async throws {
+        let (amqp, queue, spool, recorder) = try await Self.bus(TestEnvironment.amqpURL, queuePrefix: "tracked")
         let router = Router()
         TrackerEndpoints<BasicRequestContext>(signer: TrackingSigner(secret: Self.secret), recorder: recorder, logger: TestEnvironment.logger("tracker")).addRoutes(to: router)
         let message = String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(24)).lowercased()
@@ -90,13 +96,7 @@ import Tracking
         let node = RabbitMQNode(port: 5674)
         try node.start()
         defer { try? node.stop() }
-        let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: node.url, connectionName: "tracker-spool"), logger: TestEnvironment.logger("amqp"))
-        try await amqp.waitUntilConnected()
-        let queue = TestEnvironment.uniqueName("spooled")
-        try await amqp.declare(AMQPTopology(exchanges: [.init(BusExchange.events, kind: .topic)], queues: [.init(queue, durable: true)],
-                                            bindings: [.init(queue: queue, exchange: BusExchange.events, routingKey: "activity.#")]))
-        let spool = try EventSpool(directory: FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("spool")))
-        let recorder = TrackingRecorder(amqp: amqp, spool: spool, logger: TestEnvironment.logger("tracker"))
+        let (amqp, queue, spool, recorder) = try await Self.bus(node.url, queuePrefix: "spooled", durable: true)
         let router = Router()
         TrackerEndpoints<BasicRequestContext>(signer: TrackingSigner(secret: Self.secret), recorder: recorder, logger: TestEnvironment.logger("tracker")).addRoutes(to: router)
         let message = String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(24)).lowercased()
@@ -120,13 +120,7 @@ import Tracking
     }
 
     @Test func siteEventsWithAValidKeyReachTheBusAndOthersAreRefused() async throws {
-        let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL, connectionName: "site-tests"), logger: TestEnvironment.logger("amqp"))
-        try await amqp.waitUntilConnected()
-        let queue = TestEnvironment.uniqueName("site")
-        try await amqp.declare(AMQPTopology(exchanges: [.init(BusExchange.events, kind: .topic)], queues: [.init(queue, durable: false)],
-                                            bindings: [.init(queue: queue, exchange: BusExchange.events, routingKey: "activity.#")]))
-        let spool = try EventSpool(directory: FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("spool")))
-        let recorder = TrackingRecorder(amqp: amqp, spool: spool, logger: TestEnvironment.logger("tracker"))
+        let (amqp, queue, spool, recorder) = try await Self.bus(TestEnvironment.amqpURL, queuePrefix: "site")
         let signer = TrackingSigner(secret: Self.secret)
         let router = Router()
         SiteEvents<BasicRequestContext>(signer: signer, recorder: recorder).addRoutes(to: router)

@@ -89,10 +89,7 @@ struct EventsController {
         var messages: [AMQPMessage] = []
         for start in stride(from: 0, to: accepted.count, by: 1000) {
             var batch = Herald_Events_V1_ActivityBatch()
-            batch.meta.eventID = UUID().uuidString
-            batch.meta.occurredAt = .init(date: now)
-            batch.meta.accountID = identity.account._id
-            batch.meta.producer = "control"
+            batch.meta = .new(account: identity.account._id, producer: "control", at: now)
             batch.events = Array(accepted[start..<min(accepted.count, start + 1000)])
             messages.append(AMQPMessage(exchange: BusExchange.events, routingKey: BusRoutingKey.activity("batch"), body: try batch.serializedBytes(),
                                         messageId: batch.meta.eventID, type: "herald.events.v1.ActivityBatch", contentType: "application/x-protobuf",
