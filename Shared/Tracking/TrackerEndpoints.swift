@@ -45,7 +45,7 @@ public struct TrackerEndpoints<Context: RequestContext>: Sendable {
     }
 
     @Sendable func click(_ request: Request, context: Context) async throws -> Response {
-        guard let token = token(context, kind: .click), let url = URL(string: token.url), ["http", "https"].contains(url.scheme?.lowercased() ?? "") else {
+        guard let token = token(context, kind: .click), Self.isWebAddress(token.url) else {
             return Self.page(status: .notFound, title: "This link is not valid",
                              text: "The link you followed is damaged or was not made by this sender, so it leads nowhere. Copy the address from the message again, or contact the sender.")
         }
@@ -115,6 +115,14 @@ public struct TrackerEndpoints<Context: RequestContext>: Sendable {
         fields["message"] = .init(stringValue: token.messageId)
         event.properties = Google_Protobuf_Struct(fields: fields)
         recorder.record(event, account: token.accountId)
+    }
+
+    /// An http(s) address with a host: the only destinations a click goes to.
+    static func isWebAddress(_ url: String) -> Bool {
+        let lower = url.prefix(8).lowercased()
+        let rest = lower.hasPrefix("https://") ? url.dropFirst(8) : lower.hasPrefix("http://") ? url.dropFirst(7) : nil
+        guard let rest, let first = rest.first, first != "/", !url.contains(where: { $0 == "\r" || $0 == "\n" || $0 == " " }) else { return false }
+        return true
     }
 
     static var invalidUnsubscribe: Response {

@@ -84,9 +84,9 @@ public struct TrackingSigner: Sendable {
     }
 
     public func decode(_ text: String) throws(Refusal) -> TrackingToken {
-        // Only the canonical encoding: a token that decodes to the same bytes under another
-        // spelling (the unused bits of the last character) is not one Herald made.
-        guard text.count <= 8192, let bytes = Self.bytes(base64URL: text), bytes.count > 3 + Self.macLength, Self.base64URL(bytes) == text else {
+        // Only the canonical encoding (checked while decoding): a token that decodes to the same
+        // bytes under another spelling is not one Herald made.
+        guard text.utf8.count <= 8192, let bytes = Self.bytes(base64URL: text), bytes.count > 3 + Self.macLength else {
             throw Refusal(description: "not a tracking token")
         }
         let body = Array(bytes.dropLast(Self.macLength)), mac = Array(bytes.suffix(Self.macLength))
@@ -182,13 +182,53 @@ public struct TrackingSigner: Sendable {
         }
     }
 
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    static let values: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (index, c) in alphabet.enumerated() { table[Int(c)] = UInt8(index) }
+        return table
+    }()
+
+    /// base64url without padding (RFC 4648 §5), straight over the bytes (tokens are read on every
+    /// click, so no Foundation string work here).
     static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        var out = [UInt8]()
+        out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var i = 0
+        while i + 2 < bytes.count {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
+            i += 3
+        }
+        if bytes.count - i == 1 {
+            let n = UInt32(bytes[i]) << 16
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)]]
+        } else if bytes.count - i == 2 {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)]]
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
+    /// The bytes of base64url text without padding; nil for anything else, or for a spelling that
+    /// is not canonical (unused bits of the last character set).
     static func bytes(base64URL text: String) -> [UInt8]? {
-        var base = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base.count % 4 != 0 { base += "=" }
-        return Data(base64Encoded: base).map(Array.init)
+        let chars = Array(text.utf8)
+        guard chars.count % 4 != 1 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(chars.count * 3 / 4)
+        var buffer: UInt32 = 0, bits = 0
+        for c in chars {
+            let v = values[Int(c)]
+            guard v != 0xFF else { return nil }
+            buffer = buffer << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(buffer >> UInt32(bits) & 0xFF))
+            }
+        }
+        guard buffer & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+        return out
     }
 }
