@@ -3,21 +3,31 @@ import Foundation
 /// A dovecot POP3 server of the test's own (Debian `dovecot-pop3d`, configured as
 /// ../shared/SERVERS.md says): one mailbox `bounces`/`secret` in a Maildir under a temporary
 /// folder, on a free loopback port. `deliver` drops a message into the Maildir, served at once.
+/// With `tls`, a self-signed certificate (openssl) serves STLS on `port` and POP3S on `tlsPort`.
 public final class DovecotServer: @unchecked Sendable {
     public let port: Int
+    public let tlsPort: Int
     public let user = "bounces"
     public let password = "secret"
     let folder: URL
     let config: URL
 
-    public init() async throws {
+    public init(tls: Bool = false) async throws {
         port = FreePort.next()
+        tlsPort = tls ? FreePort.next() : 0
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-dovecot-\(UUID().uuidString.prefix(8))")
         let fm = FileManager.default
         for sub in ["run", "state", "log", "mail/bounces/Maildir/cur", "mail/bounces/Maildir/new", "mail/bounces/Maildir/tmp"] {
             try fm.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
         let m = folder.path
+        if tls {
+            let cert = try ChildProcess(executable: "/usr/bin/openssl", arguments: [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(m)/key.pem", "-out", "\(m)/cert.pem", "-days", "2",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ])
+            guard await cert.waitForExit(timeout: .seconds(30)) == 0 else { throw TestServerError(message: "openssl could not make a certificate: \(cert.output)") }
+        }
         try "bounces:{PLAIN}secret\n".write(to: folder.appendingPathComponent("users"), atomically: true, encoding: .utf8)
         config = folder.appendingPathComponent("dovecot.conf")
         try """
@@ -26,7 +36,8 @@ public final class DovecotServer: @unchecked Sendable {
             log_path = \(m)/log/dovecot.log
             protocols = pop3
             listen = 127.0.0.1
-            ssl = no
+            ssl = \(tls ? "yes" : "no")
+            \(tls ? "ssl_cert = <\(m)/cert.pem\nssl_key = <\(m)/key.pem" : "")
             disable_plaintext_auth = no
             auth_mechanisms = plain login
             first_valid_uid = 100
@@ -46,7 +57,9 @@ public final class DovecotServer: @unchecked Sendable {
                 port = \(port)
               }
               inet_listener pop3s {
-                port = 0
+                address = 127.0.0.1
+                port = \(tlsPort)
+                ssl = yes
               }
             }
 

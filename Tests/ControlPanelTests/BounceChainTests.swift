@@ -154,3 +154,26 @@ import Tracking
         await dovecot.stop()
     }
 }
+
+/// POP3 over TLS against dovecot with a self-signed certificate: STLS and POP3S both work when
+/// told to accept it, and a verified connection refuses it (verification is on unless turned off).
+@Suite struct POP3TLSTests {
+    @Test func stlsAndPOP3SWorkAndAnUntrustedCertificateIsRefused() async throws {
+        let dovecot = try await DovecotServer(tls: true)
+        do {
+            try dovecot.deliver(BounceChainTests.complaint)
+            for (port, security) in [(dovecot.port, POP3Client.Security.starttls), (dovecot.tlsPort, .tls)] {
+                let client = POP3Client(host: "127.0.0.1", port: port, security: security, user: dovecot.user, password: dovecot.password, verifyCertificate: false)
+                let listed = try await client.session { try await $0.list() }
+                #expect(listed.count == 1, "\(security)")
+                let verified = POP3Client(host: "127.0.0.1", port: port, security: security, user: dovecot.user, password: dovecot.password)
+                await #expect(throws: (any Error).self, "\(security)") { _ = try await verified.session { try await $0.list() } }
+            }
+            #expect(dovecot.waiting == 1, "listing deletes nothing")
+        } catch {
+            await dovecot.stop()
+            throw error
+        }
+        await dovecot.stop()
+    }
+}
