@@ -3,7 +3,7 @@ import HeraldTesting
 import Hummingbird
 
 /// A real HTTP service on a loopback port for data-source tests: `/recs` answers JSON about the
-/// e-mail asked for, `/slow` answers after 3 s, `/broken` answers 500, `/text` answers text; it
+/// e-mail asked for, `/slow` answers after 60 s, `/broken` answers 500, `/text` answers text; it
 /// counts the requests it got.
 final class LocalHTTPService: @unchecked Sendable {
     let port: Int
@@ -36,7 +36,7 @@ final class LocalHTTPService: @unchecked Sendable {
         }
         router.get("/slow") { _, _ -> Response in
             counter.add()
-            try await Task.sleep(for: .seconds(3))
+            try await Task.sleep(for: .seconds(60))
             slowDone.add()
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "[]")))
         }

@@ -61,7 +61,12 @@ struct ServiceProcessTests {
     @Test(arguments: executables)
     func startsTurnsReadyAndStopsOnSIGTERM(_ name: String) async throws {
         let port = FreePort.next()
-        let process = try Self.launch(name, port: port)
+        // job-server consumes the shared queues (jobs, activity) that other tests fill meanwhile;
+        // it gets a broker of its own, so that what it stops from is its own work.
+        let node = name == "job-server" ? RabbitMQNode(port: 5675) : nil
+        try node?.start()
+        defer { try? node?.stop() }
+        let process = try Self.launch(name, port: port, environment: node.map { ["HERALD_AMQP_URL": $0.url] } ?? [:])
         let ready = await Self.waitUntilReady(port)
         #expect(ready, "\(name) did not turn ready: \(process.output)")
 
@@ -129,9 +134,13 @@ struct ServiceProcessTests {
 
     @Test func declaresItsQueuesOnTheBroker() async throws {
         let port = FreePort.next()
-        let process = try Self.launch("job-server", port: port)
+        // A broker of its own: the queues seen are the ones this job-server declared.
+        let node = RabbitMQNode(port: 5676)
+        try node.start()
+        defer { try? node.stop() }
+        let process = try Self.launch("job-server", port: port, environment: ["HERALD_AMQP_URL": node.url])
         #expect(await Self.waitUntilReady(port))
-        try await withConnection { c in
+        try await withConnection(url: node.url) { c in
             for queue in ["jobs.import", "jobs.import.dead", "jobs.campaign.launch"] {
                 _ = try await c.messageCount(queue: queue)
             }
