@@ -77,7 +77,11 @@ let package = Package(
         ),
         .target(name: "Templates", path: "Shared/Templates"),
         .target(name: "BounceParsing", path: "Shared/BounceParsing"),
-        .target(name: "MIME", path: "Shared/MIME"),
+        .target(
+            name: "MIME",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto")],
+            path: "Shared/MIME"
+        ),
         .target(name: "Imports", dependencies: ["CFreeXL", .product(name: "ZIPFoundation", package: "ZIPFoundation")], path: "Shared/Imports"),
         .target(
             name: "Contracts",

@@ -46,7 +46,7 @@ if ! "$NX_VENV/bin/python" -c "import importlib.metadata as m,sys; sys.exit(m.ve
   "$NX_VENV/bin/pip" install -q "nx-27017==$NX_VERSION"
 fi
 # Python tools for the project's scripts and browser tests, pinned, in the same virtualenv.
-for requirement in PyYAML==6.0.2 selenium==4.27.1; do
+for requirement in PyYAML==6.0.2 selenium==4.27.1 dkimpy==1.1.8 PyNaCl==1.5.0; do
   name=${requirement%%==*} version=${requirement##*==}
   if ! "$NX_VENV/bin/python" -c "import importlib.metadata as m,sys; sys.exit(m.version('$name') != '$version')" 2>/dev/null; then
     log "installing $requirement into $NX_VENV"
