@@ -107,7 +107,7 @@ let package = Package(
         .target(
             name: "BounceReading",
             dependencies: [
-                "BounceParsing", "Tracking", "CustomerData", "Mongo", "AMQP", "Contracts",
+                "BounceParsing", "Tracking", "CustomerData", "Mongo", "AMQP", "Contracts", "ServiceSupport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -141,7 +141,7 @@ let package = Package(
         .target(
             name: "DataJobs",
             dependencies: [
-                "CustomerData", "Audiences", "Imports", "Mongo", "AMQP", "Contracts", "CXLSXWriter", "CPostgres", "CMariaDB",
+                "CustomerData", "Audiences", "Imports", "Mongo", "AMQP", "Contracts", "ServiceSupport", "CXLSXWriter", "CPostgres", "CMariaDB",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

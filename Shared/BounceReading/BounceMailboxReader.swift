@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Mongo
 import ServiceLifecycle
+import ServiceSupport
 
 /// bounce-fbl-reader's loop: every few seconds it reads the enabled mailboxes that are due, and
 /// in each: every message retrieved, acted on (``BounceProcessor``), and only then marked for
@@ -21,16 +22,7 @@ public struct BounceMailboxReader: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await readDue()
-                } catch {
-                    logger.warning("bounce mailboxes could not be listed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: tick)
-            }
-        }
+        await Periodically.run(every: tick, logger: logger, failure: "bounce mailboxes could not be listed") { try await readDue() }
     }
 
     /// Reads the mailboxes that are due now; returns how many messages were processed.

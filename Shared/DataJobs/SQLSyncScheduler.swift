@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Mongo
 import ServiceLifecycle
+import ServiceSupport
 
 /// job-server's clock for SQL syncs: every few seconds it takes the syncs that are due — imports
 /// from SQL and segment syncs to SQL — moves each one's next run on (a claim only one job-server
@@ -21,16 +22,7 @@ public struct SQLSyncScheduler: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await runDue()
-                } catch {
-                    logger.warning("SQL sync scheduler: could not read the due syncs", metadata: ["error": "\(error)"])
-                }
-                do { try await Task.sleep(for: tick) } catch { return }
-            }
-        }
+        await Periodically.run(every: tick, logger: logger, failure: "SQL sync scheduler: could not read the due syncs") { try await runDue() }
     }
 
     /// Runs every sync that is due now; returns how many ran.
