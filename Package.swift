@@ -166,7 +166,7 @@ let package = Package(
         .target(
             name: "ControlPanel",
             dependencies: [
-                "ServiceSupport", "Security", "LDAP", "Mongo", "CustomerData", "DataJobs", "Audiences", "Content", "Templates", "BounceReading", "Tracking",
+                "ServiceSupport", "Security", "LDAP", "Mongo", "CustomerData", "DataJobs", "Imports", "Audiences", "Content", "Templates", "BounceReading", "Tracking",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

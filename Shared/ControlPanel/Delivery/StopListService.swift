@@ -1,6 +1,7 @@
 import BSON
 import CustomerData
 import Foundation
+import Imports
 import Mongo
 import Security
 
@@ -61,14 +62,22 @@ public struct StopListService: Sendable {
     public func importLines(_ text: String, reason: String, by identity: Identity) async throws -> (added: Int, present: Int, rejected: [(line: Int, message: String)]) {
         try identity.require(.channels, .edit)
         var added = 0, present = 0, rejected: [(Int, String)] = []
-        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            var parts = Self.fields(of: String(line))
+        // The import's own CSV reader: quoted fields, line numbers, malformed quotes reported.
+        var reader = DelimitedTextReader(delimiter: ",", encoding: .utf8)
+        let start = reader.feed(Array(text.utf8)), end = reader.finish()
+        rejected += (start.problems + end.problems).map { ($0.line, $0.message) }
+        for row in start.rows + end.rows {
+            // A leading `'` is how exports keep a spreadsheet from reading `+47…` as a formula.
+            var parts = row.fields.map { field in
+                let trimmed = field.trimmingCharacters(in: .whitespaces)
+                return trimmed.hasPrefix("'") ? String(trimmed.dropFirst()) : trimmed
+            }
             // An exported file reads back: kind,value,reason,… (the kind column is then skipped).
             if parts.count >= 4, StopListEntry.Kind(rawValue: parts[0]) != nil { parts.removeFirst() }
-            guard let raw = parts.first, !raw.isEmpty, index > 0 || !["value", "address", "email", "kind"].contains(raw.lowercased()) else { continue }
+            guard let raw = parts.first, !raw.isEmpty, row.line > 1 || !["value", "address", "email", "kind"].contains(raw.lowercased()) else { continue }
             let kind: StopListEntry.Kind = raw.contains("@") && !raw.hasPrefix("@") ? .address : (raw.first == "+" || raw.allSatisfy { $0.isNumber || " -()".contains($0) }) ? .phone : .domain
             switch StopListEntry.normalize(raw, as: kind) {
-            case .failure(let failure): rejected.append((index + 1, failure.message))
+            case .failure(let failure): rejected.append((row.line, failure.message))
             case .success(let value):
                 let entry = StopListEntry(accountId: identity.account._id, kind: kind, value: value, reason: parts.count > 1 ? parts[1] : reason,
                                           source: .import, by: identity.user.login)
@@ -79,34 +88,6 @@ public struct StopListService: Sendable {
             .init(field: "added", before: nil, after: String(added)), .init(field: "rejected", before: nil, after: String(rejected.count)),
         ])
         return (added, present, rejected)
-    }
-
-    /// A line's comma-separated fields: quoted ones unquoted (`""` is a quote), a leading `'`
-    /// (how exports keep a spreadsheet from reading `+47…` as a formula) dropped.
-    static func fields(of line: String) -> [String] {
-        var fields: [String] = [], current = "", quoted = false, index = line.startIndex
-        while index < line.endIndex {
-            let c = line[index]
-            if quoted {
-                if c == "\"" {
-                    let next = line.index(after: index)
-                    if next < line.endIndex, line[next] == "\"" { current.append("\""); index = next } else { quoted = false }
-                } else { current.append(c) }
-            } else if c == "\"" {
-                quoted = true
-            } else if c == "," {
-                fields.append(current)
-                current = ""
-            } else {
-                current.append(c)
-            }
-            index = line.index(after: index)
-        }
-        fields.append(current)
-        return fields.map { field in
-            let trimmed = field.trimmingCharacters(in: .whitespaces)
-            return trimmed.hasPrefix("'") ? String(trimmed.dropFirst()) : trimmed
-        }
     }
 
     /// The whole list as CSV (`kind,value,reason,source,created_at,created_by`), audited.
