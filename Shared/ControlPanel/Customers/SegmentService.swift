@@ -34,9 +34,14 @@ public struct SegmentService: Sendable {
 
     /// The rule checked against the database's schema and its other segments.
     func checked(_ rule: SegmentRule, in database: ProfileDatabase) async throws -> CheckedRule {
-        var probe = Segment(accountId: database.accountId, databaseId: database._id, name: "", kind: .dynamic, rule: rule)
-        probe._id = ""
-        return try await checked(probe, in: database)
+        try await checked(Self.unsaved(rule, in: database), in: database)
+    }
+
+    /// A dynamic segment that is not stored (no id), to check a rule being written.
+    static func unsaved(_ rule: SegmentRule, in database: ProfileDatabase) -> Segment {
+        var segment = Segment(accountId: database.accountId, databaseId: database._id, name: "", kind: .dynamic, rule: rule)
+        segment._id = ""
+        return segment
     }
 
     func checked(_ segment: Segment, in database: ProfileDatabase) async throws -> CheckedRule {
@@ -134,11 +139,9 @@ public struct SegmentService: Sendable {
     public func preview(_ rule: SegmentRule, in databaseId: String, limit: Int = 10, for identity: Identity) async throws -> Preview {
         try identity.require(.segments, .view)
         let database = try await customers.database(databaseId, for: identity)
-        var probe = Segment(accountId: database.accountId, databaseId: database._id, name: "", kind: .dynamic, rule: rule)
-        probe._id = ""
         let checked: CheckedRule
         do {
-            checked = try AudienceQuery.rule(of: probe, in: database, segments: try await all(in: database))
+            checked = try AudienceQuery.rule(of: Self.unsaved(rule, in: database), in: database, segments: try await all(in: database))
         } catch let errors as RuleErrors {
             return .invalid(errors)
         }
