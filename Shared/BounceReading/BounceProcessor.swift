@@ -47,10 +47,12 @@ public struct BounceProcessor: Sendable {
     }
 
     /// The token a returned message carries: in a VERP address (`…+<token>@`) or an `X-Herald-Token` header.
+    /// Where a token stands: an `X-Herald-Token` header, or a VERP address (compiled once).
+    nonisolated(unsafe) static let tokenPatterns: [NSRegularExpression] = [#"X-Herald-Token:\s*([A-Za-z0-9_-]{20,})"#, #"[A-Za-z0-9._-]+\+([A-Za-z0-9_-]{20,})@"#]
+        .map { try! NSRegularExpression(pattern: $0, options: [.caseInsensitive]) }
+
     func token(in text: String) -> TrackingToken? {
-        let patterns = [#"X-Herald-Token:\s*([A-Za-z0-9_-]{20,})"#, #"[A-Za-z0-9._-]+\+([A-Za-z0-9_-]{20,})@"#]
-        for pattern in patterns {
-            guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else { continue }
+        for regex in Self.tokenPatterns {
             for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
                 guard let range = Range(match.range(at: 1), in: text), let token = try? signer.decode(String(text[range])), token.kind == .bounce else { continue }
                 return token
