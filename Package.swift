@@ -82,6 +82,14 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto")],
             path: "Shared/MIME"
         ),
+        .target(
+            name: "SMTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Shared/SMTP"
+        ),
         .target(name: "Imports", dependencies: ["CFreeXL", .product(name: "ZIPFoundation", package: "ZIPFoundation")], path: "Shared/Imports"),
         .target(
             name: "Contracts",
@@ -216,6 +224,7 @@ let package = Package(
             dependencies: ["Content", "Templates", "CustomerData", "HeraldTesting", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/ContentTests", resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "SMTPTests", dependencies: ["SMTP", "MIME", "HeraldTesting"], path: "Tests/SMTPTests"),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], path: "Tests/SecurityTests"),
         .testTarget(
             name: "TrackingTests",

@@ -1,0 +1,191 @@
+import Foundation
+import HeraldTesting
+import MIME
+import SMTP
+import Testing
+
+@Suite("SMTP client against real servers")
+struct SMTPClientTests {
+    func message(to: String, subject: String = "Hello", body: String = "Hi.\r\n.starts with a dot\r\nend") -> [UInt8] {
+        Array("From: Shop <news@shop.test>\r\nTo: <\(to)>\r\nSubject: \(subject)\r\nMessage-ID: <\(UUID().uuidString)@shop.test>\r\n\r\n\(body)\r\n".utf8)
+    }
+
+    @Test("several messages in one session, dot-stuffed, to aiosmtpd")
+    func severalMessages() async throws {
+        let server = try await AIOSMTPServer()
+        let client = SMTPClient(host: "127.0.0.1", port: server.port, heloName: "sender.test", tls: .opportunistic)
+        let results = try await client.session { session in
+            #expect(!session.capabilities.pipelining, "aiosmtpd does not pipeline: commands go one by one")
+            #expect(session.capabilities.smtpUTF8)
+            var results: [SMTPTransaction] = []
+            for n in 0..<3 {
+                results.append(try await session.send(SMTPEnvelope(mailFrom: "b-\(n)@bounce.shop.test", recipient: "user\(n)@example.test"),
+                                                      message: message(to: "user\(n)@example.test")))
+            }
+            return results
+        }
+        #expect(results.map(\.reply.code) == [250, 250, 250])
+        let received = try await server.waitForMessages(3)
+        #expect(Set(received.map(\.peerPort)).count == 1, "one connection carried the three messages")
+        #expect(received.map(\.mailFrom) == ["b-0@bounce.shop.test", "b-1@bounce.shop.test", "b-2@bounce.shop.test"])
+        #expect(received[2].recipients == ["user2@example.test"])
+        #expect(received[0].mailOptions.contains { $0.hasPrefix("SIZE=") })
+        #expect(received[0].text.contains("\r\n.starts with a dot\r\n"), "the receiver undid the dot-stuffing")
+        #expect(!received[0].tls)
+    }
+
+    @Test("STARTTLS with a verified certificate, and refusal when verification fails")
+    func startTLS() async throws {
+        let server = try await AIOSMTPServer(tls: true, requireTLS: true)
+        let verified = SMTPClient(host: "localhost", address: "127.0.0.1", port: server.port, heloName: "sender.test", tls: .verified,
+                                  trustedCertificates: server.certificate)
+        let transaction = try await verified.session { session in
+            #expect(session.isEncrypted)
+            return try await session.send(SMTPEnvelope(mailFrom: "a@shop.test", recipient: "tls@example.test"), message: message(to: "tls@example.test"))
+        }
+        #expect(transaction.reply.code == 250)
+        #expect(try await server.waitForMessages(1)[0].tls)
+
+        // The same certificate is not trusted without the test's CA file.
+        let untrusted = SMTPClient(host: "localhost", address: "127.0.0.1", port: server.port, heloName: "sender.test", tls: .verified)
+        await #expect { try await untrusted.session { _ in () } } throws: { error in
+            guard case .tlsFailed = error as? SMTPError else { return false }
+            return true
+        }
+        // Opportunistic TLS takes any certificate, as MTAs do between each other.
+        let opportunistic = SMTPClient(host: "localhost", address: "127.0.0.1", port: server.port, heloName: "sender.test")
+        #expect(try await opportunistic.session { $0.isEncrypted })
+    }
+
+    @Test("a server without STARTTLS: opportunistic sends in plain text, required refuses")
+    func noTLSOffered() async throws {
+        let server = try await AIOSMTPServer()
+        let required = SMTPClient(host: "127.0.0.1", port: server.port, heloName: "sender.test", tls: .required)
+        await #expect { try await required.session { _ in () } } throws: { error in
+            guard case .tlsFailed(let reason) = error as? SMTPError else { return false }
+            return reason.contains("does not offer STARTTLS")
+        }
+        let opportunistic = SMTPClient(host: "127.0.0.1", port: server.port, heloName: "sender.test")
+        #expect(try await opportunistic.session { $0.isEncrypted } == false)
+    }
+
+    @Test("refused recipients: 4xx is transient, 5xx permanent with its enhanced status; the session goes on")
+    func refusals() async throws {
+        let server = try await AIOSMTPServer(rules: [
+            .init(pattern: "full@*", reply: "452 4.2.2 Mailbox full"),
+            .init(pattern: "nobody@*", reply: "550 5.1.1 No such user here"),
+        ])
+        let client = SMTPClient(host: "127.0.0.1", port: server.port, heloName: "sender.test")
+        try await client.session { session in
+            for (address, transient, status) in [("full@example.test", true, "4.2.2"), ("nobody@example.test", false, "5.1.1")] {
+                do {
+                    _ = try await session.send(SMTPEnvelope(mailFrom: "a@shop.test", recipient: address), message: message(to: address))
+                    Issue.record("\(address) was accepted")
+                } catch let error as SMTPError {
+                    #expect(error.isTransient == transient)
+                    #expect(error.reply?.enhancedStatus == status)
+                    guard case .rejected(let stage, _) = error else { Issue.record("\(error)"); continue }
+                    #expect(stage == "RCPT TO")
+                }
+            }
+            let ok = try await session.send(SMTPEnvelope(mailFrom: "a@shop.test", recipient: "ok@example.test"), message: message(to: "ok@example.test"))
+            #expect(ok.reply.code == 250)
+        }
+        let received = try await server.waitForMessages(1)
+        #expect(received.count == 1 && received[0].recipients == ["ok@example.test"], "no empty message was delivered after the refusals")
+    }
+
+    @Test("some recipients refused, the others get the message")
+    func partialRecipients() async throws {
+        let server = try await AIOSMTPServer(rules: [.init(pattern: "nobody@*", reply: "550 5.1.1 No such user here")])
+        let client = SMTPClient(host: "127.0.0.1", port: server.port, heloName: "sender.test")
+        let transaction = try await client.session { session in
+            try await session.send(SMTPEnvelope(mailFrom: "a@shop.test", recipients: ["one@example.test", "nobody@example.test", "two@example.test"]),
+                                   message: message(to: "one@example.test"))
+        }
+        #expect(transaction.accepted == ["one@example.test", "two@example.test"])
+        #expect(transaction.refused["nobody@example.test"]?.code == 550)
+        #expect(try await server.waitForMessages(1)[0].recipients == ["one@example.test", "two@example.test"])
+    }
+
+    @Test("relay login with AUTH, and a wrong password refused")
+    func authentication() async throws {
+        let server = try await AIOSMTPServer(login: ("relay", "s3cret"))
+        let client = SMTPClient(host: "127.0.0.1", port: server.port, heloName: "sender.test", tls: .disabled,
+                                credentials: .init(user: "relay", password: "s3cret"))
+        _ = try await client.session { session in
+            try await session.send(SMTPEnvelope(mailFrom: "a@shop.test", recipient: "r@example.test"), message: message(to: "r@example.test"))
+        }
+        #expect(try await server.waitForMessages(1)[0].authenticated)
+        var wrong = client
+        wrong.credentials = .init(user: "relay", password: "nope")
+        await #expect { try await wrong.session { _ in () } } throws: { error in
+            guard case .rejected(let stage, let reply) = error as? SMTPError else { return false }
+            return stage.hasPrefix("AUTH") && reply.code == 535
+        }
+    }
+
+    @Test("internationalised addresses use SMTPUTF8, and 8-bit bodies BODY=8BITMIME")
+    func internationalised() async throws {
+        let server = try await AIOSMTPServer()
+        let client = SMTPClient(host: "127.0.0.1", port: server.port, heloName: "sender.test")
+        _ = try await client.session { session in
+            try await session.send(SMTPEnvelope(mailFrom: "a@shop.test", recipient: "анна@пример.test"),
+                                   message: message(to: "x@example.test", body: "Привет"))
+        }
+        let received = try await server.waitForMessages(1)
+        #expect(received[0].recipients == ["анна@пример.test"])
+        #expect(received[0].mailOptions.contains("SMTPUTF8"))
+        #expect(received[0].mailOptions.contains("BODY=8BITMIME"))
+    }
+
+    @Test("Postfix smtp-sink takes five MailMessages in one pipelined session")
+    func postfixSink() async throws {
+        let sink = try await SMTPSink()
+        let client = SMTPClient(host: "127.0.0.1", port: sink.port, heloName: "sender.test")
+        let mail = MailMessage(from: MailAddress("news@shop.test", name: "Shop"), to: [MailAddress("anna@example.test")], subject: "Скидки", html: "<p>Привет</p>", messageID: "m1@shop.test")
+        try await client.session { session in
+            #expect(session.capabilities.pipelining, "MAIL, RCPT and DATA go in one write")
+            for _ in 0..<5 {
+                _ = try await session.send(SMTPEnvelope(mailFrom: "b@shop.test", recipient: "anna@example.test"), message: mail.rendered())
+            }
+        }
+        try await sink.waitForMessages(5)
+    }
+
+    @Test("a server that never answers times out; a closed port fails to connect")
+    func timeouts() async throws {
+        let slow = try await SMTPSink(extraArguments: ["-w", "30"])  // waits 30 s before it answers DATA
+        var client = SMTPClient(host: "127.0.0.1", port: slow.port, heloName: "sender.test")
+        client.timeouts.command = .milliseconds(500)
+        await #expect {
+            try await client.session { try await $0.send(SMTPEnvelope(mailFrom: "a@shop.test", recipient: "b@example.test"), message: message(to: "b@example.test")) }
+        } throws: { error in
+            guard case .timedOut(let stage) = error as? SMTPError else { return false }
+            return stage == "MAIL FROM" || stage == "DATA"  // smtp-sink holds the pipelined group's replies
+        }
+        let closed = SMTPClient(host: "127.0.0.1", port: FreePort.next(), heloName: "sender.test")
+        await #expect { try await closed.session { _ in () } } throws: { error in
+            guard case .connectionFailed = error as? SMTPError else { return false }
+            return true
+        }
+    }
+}
+
+@Suite("SMTP replies and dot-stuffing")
+struct SMTPWireTests {
+    @Test func enhancedStatus() {
+        #expect(SMTPReply(code: 550, lines: ["5.1.1 <x@y>: user unknown"]).enhancedStatus == "5.1.1")
+        #expect(SMTPReply(code: 421, lines: ["4.7.0 try again later"]).enhancedStatus == "4.7.0")
+        #expect(SMTPReply(code: 550, lines: ["4.1.1 mismatched class"]).enhancedStatus == nil)
+        #expect(SMTPReply(code: 250, lines: ["OK"]).enhancedStatus == nil)
+    }
+
+    @Test func capabilities() {
+        let ehlo = SMTPReply(code: 250, lines: ["mx.test", "PIPELINING", "SIZE 1000", "STARTTLS", "AUTH PLAIN LOGIN", "8BITMIME", "SMTPUTF8"])
+        let c = SMTPCapabilities(ehlo: ehlo)
+        #expect(c.pipelining && c.startTLS && c.eightBitMIME && c.smtpUTF8)
+        #expect(c.maximumSize == 1000)
+        #expect(c.authentication == ["PLAIN", "LOGIN"])
+    }
+}
