@@ -45,6 +45,7 @@ let package = Package(
         .systemLibrary(name: "CXLSXWriter", path: "Shared/CXLSXWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
         .systemLibrary(name: "CPostgres", path: "Shared/CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CMariaDB", path: "Shared/CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
+        .systemLibrary(name: "CResolv", path: "Shared/CResolv"),
         .systemLibrary(name: "CFreeXL", path: "Shared/CFreeXL", pkgConfig: "freexl", providers: [.apt(["libfreexl-dev"])]),
 
         // MARK: Libraries
@@ -90,6 +91,7 @@ let package = Package(
             ],
             path: "Shared/SMTP"
         ),
+        .target(name: "DNS", dependencies: ["CResolv", .product(name: "NIOPosix", package: "swift-nio")], path: "Shared/DNS"),
         .target(name: "Imports", dependencies: ["CFreeXL", .product(name: "ZIPFoundation", package: "ZIPFoundation")], path: "Shared/Imports"),
         .target(
             name: "Contracts",
@@ -224,7 +226,7 @@ let package = Package(
             dependencies: ["Content", "Templates", "CustomerData", "HeraldTesting", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/ContentTests", resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "SMTPTests", dependencies: ["SMTP", "MIME", "HeraldTesting"], path: "Tests/SMTPTests"),
+        .testTarget(name: "SMTPTests", dependencies: ["SMTP", "DNS", "MIME", "HeraldTesting"], path: "Tests/SMTPTests"),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], path: "Tests/SecurityTests"),
         .testTarget(
             name: "TrackingTests",

@@ -19,6 +19,8 @@ apt_packages=(
   libjs-bootstrap5 libjs-chart.js libjs-codemirror libjs-sortable   # the panel's front-end libraries, served by control
   chromium chromium-driver           # the panel's browser tests (selenium)
   dovecot-pop3d                      # a real POP3 server for bounce-fbl-reader's tests
+  postfix swaks python3-aiosmtpd     # SMTP peers for mta-sender's tests and benchmark: smtp-sink, smtp-source, aiosmtpd
+  dnsmasq-base                       # a real name server (MX, A records) for the sender's route lookups in tests
   zlib1g-dev                         # zip, for XLSX workbooks (ZIPFoundation)
   rabbitmq-server amqp-tools         # the broker, run from /usr/lib/rabbitmq/bin
   protobuf-compiler                  # protoc, for `make proto`
