@@ -139,6 +139,15 @@ let package = Package(
             path: "Shared/Tracking"
         ),
         .target(
+            name: "MailSending",
+            dependencies: [
+                "SMTP", "DNS", "MIME", "BounceParsing", "CustomerData", "Mongo", "AMQP", "Contracts", "ServiceSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Shared/MailSending"
+        ),
+        .target(
             name: "Content",
             dependencies: [
                 "Templates", "CustomerData", "DataJobs", "BSON",
@@ -196,7 +205,7 @@ let package = Package(
             name: "Tracker", dependencies: ["ServiceSupport", "Tracking", .product(name: "Hummingbird", package: "hummingbird")], path: "Services/tracker"
         ),
         .executableTarget(name: "JobServer", dependencies: ["ServiceSupport", "DataJobs"], path: "Services/job-server"),
-        .executableTarget(name: "MTASender", dependencies: ["ServiceSupport"], path: "Services/mta-sender"),
+        .executableTarget(name: "MTASender", dependencies: ["ServiceSupport", "MailSending", "SMTP", .product(name: "Hummingbird", package: "hummingbird")], path: "Services/mta-sender"),
         .executableTarget(
             name: "BounceFBLReader", dependencies: ["ServiceSupport", "BounceReading", "Tracking", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Services/bounce-fbl-reader"
@@ -227,6 +236,15 @@ let package = Package(
             path: "Tests/ContentTests", resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP", "DNS", "MIME", "HeraldTesting"], path: "Tests/SMTPTests"),
+        .testTarget(
+            name: "MailSendingTests",
+            dependencies: [
+                "MailSending", "MIME", "Contracts", "AMQP", "Mongo", "ServiceSupport", "CustomerData", "HeraldTesting",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/MailSendingTests"
+        ),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], path: "Tests/SecurityTests"),
         .testTarget(
             name: "TrackingTests",

@@ -33,3 +33,18 @@ extension Bounce {
                kind: BounceReason.kind(reason: reason, status: status, replyCode: replyCode), diagnostic: diagnostic)
     }
 }
+
+extension Bounce {
+    /// A failure a receiving server gave synchronously (an SMTP reply during the transaction),
+    /// classified as a bounce message of the same words would be.
+    /// - Parameters:
+    ///   - recipient: the address the reply was about.
+    ///   - code: the reply code, e.g. 550.
+    ///   - status: the enhanced status code when the reply had one.
+    ///   - text: the reply's text.
+    public static func fromReply(recipient: String, code: Int, status: String?, text: String) -> Bounce {
+        let status = status ?? ""
+        let reason = BounceReason.classify(status: status, diagnostic: text, action: "failed")
+        return failure(recipient.lowercased(), status: status, replyCode: "\(code)", reason: reason, diagnostic: text)
+    }
+}

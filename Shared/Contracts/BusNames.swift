@@ -5,7 +5,7 @@ import SwiftProtobuf
 public enum BusExchange {
     /// Topic exchange of everything that happened: `profile.*`, `message.*`, `site.*`, `form.*`, `job.*`.
     public static let events = "herald.events"
-    /// Direct exchange of messages to deliver: `email.<sender>` and `email.transactional`.
+    /// Direct exchange of messages to deliver: `email.bulk`, `email.transactional` and `email.retry`.
     public static let delivery = "herald.delivery"
     /// Direct exchange of work for job-server, by job kind.
     public static let jobs = "herald.jobs"
@@ -22,7 +22,10 @@ public enum BusRoutingKey {
     /// An activity event of the events API: `activity.<kind>`.
     public static func activity(_ kind: String) -> String { "activity.\(kind)" }
     public static func job(_ state: Herald_Jobs_V1_JobProgress.State) -> String { "job.\(state.routingName)" }
-    public static func emailDelivery(sender: String) -> String { "email.\(sender)" }
+    /// Campaign email, consumed by mta-sender from `delivery.email.bulk`.
+    public static let bulkEmail = "email.bulk"
+    /// Deferred email due again, from the delay tiers into `delivery.email.retry`.
+    public static let retryEmail = "email.retry"
     public static let transactionalEmail = "email.transactional"
 
     /// The routing key of a job request: its kind.

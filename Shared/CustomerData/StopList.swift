@@ -35,6 +35,29 @@ public struct StopList: Sendable {
         return try await entries.findOne(["_id": ["$in": .array(ids)]])
     }
 
+    /// Of many e-mail recipients at once (one query), those stopped by an entry for the address or
+    /// its domain, with that entry; keyed by the address as given.
+    /// - Parameter recipients: (address, account) pairs.
+    public func blockingEmail(_ recipients: [(address: String, account: String)]) async throws -> [String: StopListEntry] {
+        guard !recipients.isEmpty else { return [:] }
+        var ids = Set<String>()
+        for (address, account) in recipients {
+            let lower = address.lowercased()
+            ids.insert("\(account):address:\(lower)")
+            if let at = lower.lastIndex(of: "@") { ids.insert("\(account):domain:\(lower[lower.index(after: at)...])") }
+        }
+        var found: [String: StopListEntry] = [:]
+        for try await entry in entries.find(["_id": ["$in": .array(ids.map { .string($0) })]]) { found[entry._id] = entry }
+        guard !found.isEmpty else { return [:] }
+        var blocked: [String: StopListEntry] = [:]
+        for (address, account) in recipients {
+            let lower = address.lowercased()
+            let domain = lower.lastIndex(of: "@").map { String(lower[lower.index(after: $0)...]) } ?? ""
+            if let entry = found["\(account):address:\(lower)"] ?? found["\(account):domain:\(domain)"] { blocked[address] = entry }
+        }
+        return blocked
+    }
+
     /// Adds an entry; false when the value was already listed.
     @discardableResult
     public func add(_ entry: StopListEntry) async throws -> Bool {

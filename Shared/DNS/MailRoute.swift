@@ -5,6 +5,12 @@ public struct MailRoute: Sendable, Equatable {
         public var name: String
         public var preference: Int
         public var addresses: [String]
+
+        public init(name: String, preference: Int, addresses: [String]) {
+            self.name = name
+            self.preference = preference
+            self.addresses = addresses
+        }
     }
 
     public var domain: String
@@ -12,6 +18,12 @@ public struct MailRoute: Sendable, Equatable {
     public var hosts: [Host]
     /// True when the domain has no MX record and its own address records are used.
     public var isImplicit: Bool
+
+    public init(domain: String, hosts: [Host], isImplicit: Bool) {
+        self.domain = domain
+        self.hosts = hosts
+        self.isImplicit = isImplicit
+    }
 
     /// The destination limits are kept for: the MX host names of the best preference, sorted and
     /// joined (`mx1.mail.test,mx2.mail.test`). Domains served by the same hosts (every domain

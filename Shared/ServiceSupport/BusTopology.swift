@@ -24,6 +24,30 @@ public enum BusTopology {
         workQueue("delivery.email.transactional", exchange: BusExchange.delivery, routingKey: BusRoutingKey.transactionalEmail)
     }
 
+    /// Every email queue: bulk (campaigns), transactional, and the retry queue that the delay
+    /// tiers (`delivery.email.delay.<n>s`, see `DelayQueues` in MailSending) empty into. Declared
+    /// by the publishers too, so that nothing published before a sender starts is lost.
+    public static var emailQueues: AMQPTopology {
+        var topology = transactionalEmailQueue
+            .merging(workQueue("delivery.email.bulk", exchange: BusExchange.delivery, routingKey: BusRoutingKey.bulkEmail))
+            .merging(workQueue(emailRetryQueue, exchange: BusExchange.delivery, routingKey: BusRoutingKey.retryEmail))
+        for seconds in emailDelayTiers {
+            topology.queues.append(.init(emailDelayQueue(seconds), deadLetterExchange: BusExchange.delivery,
+                                         deadLetterRoutingKey: BusRoutingKey.retryEmail, messageTTL: seconds * 1000))
+        }
+        return topology
+    }
+
+    /// The delay tiers' times to live, in seconds.
+    public static let emailDelayTiers = [1, 5, 30, 120, 600, 1800, 3600]
+    public static let emailRetryQueue = "delivery.email.retry"
+    public static func emailDelayQueue(_ seconds: Int) -> String { "delivery.email.delay.\(seconds)s" }
+
+    /// Message outcomes (`message.*`) for job-server's send log, activity and subscription writer.
+    public static var messageEventsQueue: AMQPTopology {
+        workQueue("events.messages", exchange: BusExchange.events, routingKey: "message.#")
+    }
+
     /// Activity from the events API, written to profiles by job-server in batches.
     public static var activityQueue: AMQPTopology {
         workQueue("events.activity", exchange: BusExchange.events, routingKey: "activity.#")

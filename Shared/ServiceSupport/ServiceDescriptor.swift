@@ -27,7 +27,7 @@ public struct ServiceDescriptor: Sendable {
     /// Imports, exports, segment builds, campaign expansion, scenarios and syncs; its API on 19888.
     public static let jobServer = ServiceDescriptor(name: "job-server", defaultHTTPPort: 19888, httpRole: "job API", topology: BusTopology.exchanges.merging(BusTopology.jobQueues).merging(BusTopology.activityQueue))
     /// The email sender; admin endpoints on 19891.
-    public static let mtaSender = ServiceDescriptor(name: "mta-sender", defaultHTTPPort: 19891, httpRole: "admin endpoints", topology: BusTopology.exchanges.merging(BusTopology.transactionalEmailQueue))
+    public static let mtaSender = ServiceDescriptor(name: "mta-sender", defaultHTTPPort: 19891, httpRole: "admin endpoints", topology: BusTopology.exchanges.merging(BusTopology.emailQueues))
     /// POP3 bounce and feedback-loop mailboxes; admin endpoints on 19892.
     public static let bounceFBLReader = ServiceDescriptor(name: "bounce-fbl-reader", defaultHTTPPort: 19892, httpRole: "admin endpoints", topology: BusTopology.exchanges)
 }

@@ -8,8 +8,11 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// Sent to the `herald.delivery` exchange with routing key email.<sender_id> (bulk) or
-/// email.transactional; mta-sender consumes delivery.email.* queues.
+/// Sent to the `herald.delivery` exchange with routing key email.bulk (campaigns) or
+/// email.transactional (API and trigger sends, which wait behind no campaign); mta-sender consumes
+/// delivery.email.bulk, delivery.email.transactional and delivery.email.retry (deferred messages
+/// coming back from the delay queues). Headers x-herald-attempt, x-herald-first-attempt and
+/// x-herald-not-before (milliseconds since 1970) travel with a deferred message.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -73,7 +76,7 @@ public nonisolated struct Herald_Delivery_V1_EmailDelivery: @unchecked Sendable 
     set {_uniqueStorage()._variantID = newValue}
   }
 
-  /// The sender settings (domain, DKIM key, IP pool) to use.
+  /// The sending domain (as in Settings → Sending domains): its DKIM key signs the message.
   public var senderID: String {
     get {_storage._senderID}
     set {_uniqueStorage()._senderID = newValue}
@@ -112,6 +115,7 @@ public nonisolated struct Herald_Delivery_V1_EmailDelivery: @unchecked Sendable 
   /// Clears the value of `expiresAt`. Subsequent reads from it will return its default value.
   public mutating func clearExpiresAt() {_uniqueStorage()._expiresAt = nil}
 
+  /// The outgoing IP pool (Settings → IP pools); the default route when empty.
   public var ipPool: String {
     get {_storage._ipPool}
     set {_uniqueStorage()._ipPool = newValue}

@@ -133,6 +133,23 @@ public nonisolated struct Herald_Events_V1_MessageEvent: @unchecked Sendable {
     set {_uniqueStorage()._attempt = newValue}
   }
 
+  /// Delivery outcomes: the receiving host and its last SMTP reply (e.g. "250 2.0.0 queued as 5").
+  public var remoteHost: String {
+    get {_storage._remoteHost}
+    set {_uniqueStorage()._remoteHost = newValue}
+  }
+
+  public var reply: String {
+    get {_storage._reply}
+    set {_uniqueStorage()._reply = newValue}
+  }
+
+  /// The recipient's profile database resource (newsletter), when the sending had one.
+  public var resource: String {
+    get {_storage._resource}
+    set {_uniqueStorage()._resource = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Kind: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -157,6 +174,9 @@ public nonisolated struct Herald_Events_V1_MessageEvent: @unchecked Sendable {
 
     /// not sent: suppressed, invalid address, rendering error
     case failed // = 9
+
+    /// deferred until its maximum age passed; given up (not a bounce)
+    case expired // = 10
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -175,6 +195,7 @@ public nonisolated struct Herald_Events_V1_MessageEvent: @unchecked Sendable {
       case 7: self = .unsubscribed
       case 8: self = .complained
       case 9: self = .failed
+      case 10: self = .expired
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -191,6 +212,7 @@ public nonisolated struct Herald_Events_V1_MessageEvent: @unchecked Sendable {
       case .unsubscribed: return 7
       case .complained: return 8
       case .failed: return 9
+      case .expired: return 10
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -207,6 +229,7 @@ public nonisolated struct Herald_Events_V1_MessageEvent: @unchecked Sendable {
       .unsubscribed,
       .complained,
       .failed,
+      .expired,
     ]
 
   }
@@ -264,7 +287,7 @@ fileprivate nonisolated let _protobuf_package = "herald.events.v1"
 
 nonisolated extension Herald_Events_V1_MessageEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MessageEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{1}profile\0\u{1}kind\0\u{1}channel\0\u{3}message_id\0\u{3}campaign_id\0\u{3}scenario_id\0\u{3}variant_id\0\u{1}recipient\0\u{1}bounce\0\u{1}client\0\u{1}url\0\u{3}link_id\0\u{3}sender_node\0\u{3}next_attempt_at\0\u{1}attempt\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{1}profile\0\u{1}kind\0\u{1}channel\0\u{3}message_id\0\u{3}campaign_id\0\u{3}scenario_id\0\u{3}variant_id\0\u{1}recipient\0\u{1}bounce\0\u{1}client\0\u{1}url\0\u{3}link_id\0\u{3}sender_node\0\u{3}next_attempt_at\0\u{1}attempt\0\u{3}remote_host\0\u{1}reply\0\u{1}resource\0")
 
   fileprivate class _StorageClass {
     var _meta: Herald_Common_V1_EventMeta? = nil
@@ -283,6 +306,9 @@ nonisolated extension Herald_Events_V1_MessageEvent: SwiftProtobuf.Message, Swif
     var _senderNode: String = String()
     var _nextAttemptAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _attempt: Int32 = 0
+    var _remoteHost: String = String()
+    var _reply: String = String()
+    var _resource: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -309,6 +335,9 @@ nonisolated extension Herald_Events_V1_MessageEvent: SwiftProtobuf.Message, Swif
       _senderNode = source._senderNode
       _nextAttemptAt = source._nextAttemptAt
       _attempt = source._attempt
+      _remoteHost = source._remoteHost
+      _reply = source._reply
+      _resource = source._resource
     }
   }
 
@@ -343,6 +372,9 @@ nonisolated extension Herald_Events_V1_MessageEvent: SwiftProtobuf.Message, Swif
         case 14: try { try decoder.decodeSingularStringField(value: &_storage._senderNode) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._nextAttemptAt) }()
         case 16: try { try decoder.decodeSingularInt32Field(value: &_storage._attempt) }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._remoteHost) }()
+        case 18: try { try decoder.decodeSingularStringField(value: &_storage._reply) }()
+        case 19: try { try decoder.decodeSingularStringField(value: &_storage._resource) }()
         default: break
         }
       }
@@ -403,6 +435,15 @@ nonisolated extension Herald_Events_V1_MessageEvent: SwiftProtobuf.Message, Swif
       if _storage._attempt != 0 {
         try visitor.visitSingularInt32Field(value: _storage._attempt, fieldNumber: 16)
       }
+      if !_storage._remoteHost.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._remoteHost, fieldNumber: 17)
+      }
+      if !_storage._reply.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._reply, fieldNumber: 18)
+      }
+      if !_storage._resource.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._resource, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -428,6 +469,9 @@ nonisolated extension Herald_Events_V1_MessageEvent: SwiftProtobuf.Message, Swif
         if _storage._senderNode != rhs_storage._senderNode {return false}
         if _storage._nextAttemptAt != rhs_storage._nextAttemptAt {return false}
         if _storage._attempt != rhs_storage._attempt {return false}
+        if _storage._remoteHost != rhs_storage._remoteHost {return false}
+        if _storage._reply != rhs_storage._reply {return false}
+        if _storage._resource != rhs_storage._resource {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -438,7 +482,7 @@ nonisolated extension Herald_Events_V1_MessageEvent: SwiftProtobuf.Message, Swif
 }
 
 nonisolated extension Herald_Events_V1_MessageEvent.Kind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_UNSPECIFIED\0\u{1}KIND_SENT\0\u{1}KIND_DELIVERED\0\u{1}KIND_DEFERRED\0\u{1}KIND_BOUNCED\0\u{1}KIND_OPENED\0\u{1}KIND_CLICKED\0\u{1}KIND_UNSUBSCRIBED\0\u{1}KIND_COMPLAINED\0\u{1}KIND_FAILED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_UNSPECIFIED\0\u{1}KIND_SENT\0\u{1}KIND_DELIVERED\0\u{1}KIND_DEFERRED\0\u{1}KIND_BOUNCED\0\u{1}KIND_OPENED\0\u{1}KIND_CLICKED\0\u{1}KIND_UNSUBSCRIBED\0\u{1}KIND_COMPLAINED\0\u{1}KIND_FAILED\0\u{1}KIND_EXPIRED\0")
 }
 
 nonisolated extension Herald_Events_V1_MessageEvent.Bounce: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
