@@ -216,7 +216,7 @@ let package = Package(
             name: "HeraldBenchmarks",
             dependencies: [
                 "BSON", "Mongo", "AMQP", "Templates", "BounceParsing", "HeraldTesting", "CustomerData", "DataJobs", "Imports", "ControlPanel", "Contracts",
-                "Security", "Audiences", "Tracking", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "Security", "Audiences", "Tracking", "MailSending", "MIME", "ServiceSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Benchmarks/HeraldBenchmarks"
         ),

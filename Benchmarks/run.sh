@@ -14,6 +14,7 @@ cc -O2 -o "$refs/mongo_reference" Benchmarks/reference/mongo_reference.c $(pkg-c
 "$NX_VENV/bin/python" -c "import jinja2" 2>/dev/null || "$NX_VENV/bin/pip" install -q "jinja2==3.1.6"
 swift build -c release --product herald-bench
 swift build -c release --product tracker          # the tracker benchmark runs the real executable
+swift build -c release --product mta-sender       # so does the sender benchmark
 # wrk and nginx for the tracker benchmark (Debian packages; only `make bench` needs them).
 for p in wrk nginx-light; do dpkg -s "$p" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$p" >/dev/null; done
 

@@ -1,12 +1,12 @@
 import Foundation
 
 // herald-bench: every benchmark prints Herald's rate beside a reference measured in the same run.
-//   herald-bench [bson] [templates] [bounces] [amqp] [mongo] [import] [events] [segments] [tracker]   (all by default)
+//   herald-bench [bson] [templates] [bounces] [amqp] [mongo] [import] [events] [segments] [tracker] [sender]   (all by default)
 // Reference programs are found in HERALD_BENCH_REFERENCES (Benchmarks/run.sh builds them).
 let env = ProcessInfo.processInfo.environment
 let references = env["HERALD_BENCH_REFERENCES"] ?? "Benchmarks/reference/bin"
 var which = Set(CommandLine.arguments.dropFirst())
-if which.isEmpty { which = ["bson", "templates", "bounces", "amqp", "mongo", "import", "events", "segments", "tracker"] }
+if which.isEmpty { which = ["bson", "templates", "bounces", "amqp", "mongo", "import", "events", "segments", "tracker", "sender"] }
 
 var results: [BenchmarkResult] = []
 do {
@@ -74,6 +74,15 @@ do {
                                                 settingsURI: env["HERALD_BENCH_SETTINGS_URI"] ?? "mongodb://127.0.0.1:27051",
                                                 customersURI: env["HERALD_BENCH_MONGO_URI"] ?? "mongodb://127.0.0.1:27052",
                                                 seconds: Int(env["HERALD_BENCH_TRACKER_SECONDS"] ?? "") ?? 10, connections: 64) {
+            results.append(r)
+            print(r.line)
+        }
+    }
+    if which.contains("sender") {
+        for r in try await SenderBenchmark.run(binaries: env["HERALD_BENCH_BIN"] ?? ".build/release", amqpURL: "amqp://guest:guest@127.0.0.1:\(env["AMQP_PORT"] ?? "5672")",
+                                               settingsURI: env["HERALD_BENCH_SETTINGS_URI"] ?? "mongodb://127.0.0.1:27051",
+                                               count: Int(env["HERALD_BENCH_SENDER_MESSAGES"] ?? "") ?? 100_000,
+                                               signedCount: Int(env["HERALD_BENCH_SENDER_SIGNED"] ?? "") ?? 20_000) {
             results.append(r)
             print(r.line)
         }
