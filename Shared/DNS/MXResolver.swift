@@ -5,15 +5,16 @@ import Synchronization
 
 /// Finds a domain's mail route with the system resolver library (glibc's libresolv), each query
 /// on NIO's blocking thread pool with its own resolver state, and caches answers for their TTL
-/// (at most `maximumCacheTime`; failures for a minute).
+/// (between `minimumCacheTime` and `maximumCacheTime`; failures for a minute).
 public final class MXResolver: Sendable {
     /// The name server to ask (`127.0.0.1:5353`); the system's (/etc/resolv.conf) when nil.
     public let server: (host: String, port: Int)?
     public let maximumCacheTime: Duration
+    public let minimumCacheTime: Duration
     private let cache = Mutex<[String: (route: Result<MailRoute, MailRouteError>, expires: ContinuousClock.Instant)]>([:])
 
     /// - Parameter server: `host:port` of a name server, or nil for the system's.
-    public init(server: String? = nil, maximumCacheTime: Duration = .seconds(300)) {
+    public init(server: String? = nil, minimumCacheTime: Duration = .seconds(60), maximumCacheTime: Duration = .seconds(300)) {
         if let server, !server.isEmpty {
             let parts = server.split(separator: ":")
             self.server = (String(parts[0]), parts.count > 1 ? Int(parts[1]) ?? 53 : 53)
@@ -21,6 +22,7 @@ public final class MXResolver: Sendable {
             self.server = nil
         }
         self.maximumCacheTime = maximumCacheTime
+        self.minimumCacheTime = minimumCacheTime
     }
 
     /// The route for `domain`: its MX hosts with their addresses, or the implicit MX.
@@ -29,8 +31,10 @@ public final class MXResolver: Sendable {
         let now = ContinuousClock.now
         if let cached = cache.withLock({ $0[key] }), cached.expires > now { return try cached.route.get() }
         let (result, ttl) = await resolve(key)
+        // Kept at least a minute even with a shorter TTL (0 is common in test and internal zones):
+        // a sender asks for the same few destinations thousands of times a second.
         let keep: Duration = switch result {
-        case .success: min(.seconds(Int(ttl)), maximumCacheTime)
+        case .success: max(min(.seconds(Int(ttl)), maximumCacheTime), minimumCacheTime)
         case .failure: .seconds(60)
         }
         cache.withLock { $0[key] = (result, now.advanced(by: keep)) }

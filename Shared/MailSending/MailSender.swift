@@ -105,12 +105,22 @@ public final class MailSender: Service, Sendable {
                 let consumer = try await amqp.consume(queue: queue, prefetch: UInt16(min(prefetch, 65_535)))
                 state.withLock { $0.consumers.append(consumer) }
                 if isStopping { consumer.cancel() }
-                for try await batch in consumer.batches where !batch.isEmpty {
-                    if isStopping {
-                        for delivery in batch { delivery.nack(requeue: true) }
-                        continue
+                // Deliveries arrive a few at a time; they are sorted in batches of whatever has
+                // arrived meanwhile, so that one stop-list query serves hundreds of them.
+                let inbox = DeliveryInbox()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        defer { inbox.close() }
+                        for try await batch in consumer.batches where !batch.isEmpty { inbox.put(batch) }
                     }
-                    await intake(batch)
+                    while let batch = await inbox.take(max: 2000) {
+                        if isStopping {
+                            for delivery in batch { delivery.nack(requeue: true) }
+                            continue
+                        }
+                        await intake(batch)
+                    }
+                    try await group.waitForAll()
                 }
             } catch {
                 if isStopping { return }
@@ -352,4 +362,47 @@ public final class MailSender: Service, Sendable {
 private final class SessionUse: @unchecked Sendable {
     // @unchecked Sendable: written and read by the one task that runs the connection.
     var transactions = 0
+}
+
+/// Deliveries received and not yet sorted: the consumer puts them in as they arrive, the intake
+/// takes all that are there at once.
+final class DeliveryInbox: Sendable {
+    private let waiting = Mutex<(deliveries: [AMQPDelivery], closed: Bool)>(([], false))
+    private let signal: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (signal, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func put(_ deliveries: [AMQPDelivery]) {
+        waiting.withLock { $0.deliveries += deliveries }
+        continuation.yield()
+    }
+
+    func close() {
+        waiting.withLock { $0.closed = true }
+        continuation.finish()
+    }
+
+    /// Up to `max` deliveries, waiting for the first; nil once closed and empty.
+    func take(max: Int) async -> [AMQPDelivery]? {
+        var signals = signal.makeAsyncIterator()
+        while true {
+            let (batch, closed) = waiting.withLock { w -> ([AMQPDelivery], Bool) in
+                let n = min(max, w.deliveries.count)
+                let batch = Array(w.deliveries.prefix(n))
+                w.deliveries.removeFirst(n)
+                return (batch, w.closed)
+            }
+            if !batch.isEmpty { return batch }
+            if closed { return nil }
+            guard await signals.next() != nil else {
+                return waiting.withLock { w in
+                    defer { w.deliveries.removeAll() }
+                    return w.deliveries.isEmpty ? nil : w.deliveries
+                }
+            }
+        }
+    }
 }
