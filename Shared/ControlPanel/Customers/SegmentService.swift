@@ -181,19 +181,16 @@ public struct SegmentService: Sendable {
         try identity.require(.segments, .create)
         let (source, database) = try await segment(id, for: identity)
         var frozen: Segment
-        if let sendingId, let existing = try await segments.findOne(["accountId": .string(identity.account._id), "frozenFrom": .string(source._id), "sendingId": .string(sendingId)]) {
-            if existing.frozenAt != nil { return existing }
-            frozen = existing
+        let count: Int
+        if let sendingId {
+            (frozen, count) = try await audience.frozenCopy(of: source, in: database, segments: segments, sendingId: sendingId)
         } else {
-            let name = name.trimmingCharacters(in: .whitespaces).isEmpty && sendingId != nil ? "\(source.name) · \(sendingId!)" : name
             frozen = try await create(in: database._id, name: name, kind: .fixed, rule: nil, by: identity)
             frozen.frozenFrom = source._id
-            frozen.sendingId = sendingId
+            count = try await audience.freeze(source, in: database, segments: try await all(in: database), into: frozen)
+            frozen.frozenAt = Date()
             _ = try await segments.replaceOne(filter: ["_id": .string(frozen._id)], replacement: frozen)
         }
-        let count = try await audience.freeze(source, in: database, segments: try await all(in: database), into: frozen)
-        frozen.frozenAt = Date()
-        _ = try await segments.replaceOne(filter: ["_id": .string(frozen._id)], replacement: frozen)
         try await audit.record(identity.actor, "segment.freeze", kind: "segment", id: frozen._id, name: frozen.name,
                                changes: [.init(field: "from", before: nil, after: source.name), .init(field: "members", before: nil, after: String(count)),
                                          .init(field: "sending", before: nil, after: sendingId)].filter { $0.after != nil })

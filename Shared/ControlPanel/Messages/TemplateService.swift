@@ -15,14 +15,16 @@ public struct TemplateService: Sendable {
     public let versions: MongoCollection<TemplateVersion>
     public let fragments: MongoCollection<TemplateFragment>
     public let sources: MongoCollection<DataSource>
+    public let library: TemplateLibrary
     let customers: CustomerDataService
     let audit: AuditLog
 
     public init(settings: MongoDatabase, customers: CustomerDataService, audit: AuditLog) {
-        templates = settings.collection("message_templates", of: MessageTemplate.self)
-        versions = settings.collection("template_versions", of: TemplateVersion.self)
-        fragments = settings.collection("template_fragments", of: TemplateFragment.self)
-        sources = settings.collection("template_sources", of: DataSource.self)
+        library = TemplateLibrary(settings: settings)
+        templates = library.templates
+        versions = library.versions
+        fragments = library.fragments
+        sources = library.sources
         self.customers = customers
         self.audit = audit
     }
@@ -61,16 +63,11 @@ public struct TemplateService: Sendable {
 
     /// The content compiled with the account's fragments (the block design's HTML made first).
     public func compose(_ content: MessageContent, channel: Subscription.Channel, account: String) async throws -> ComposedMessage {
-        let fragments = Dictionary(try await self.fragments.find(["accountId": .string(account)]).collect().map { ($0.key, $0.source) }, uniquingKeysWith: { first, _ in first })
-        return try ComposedMessage(Self.prepared(content, channel: channel), channel: channel, fragments: { fragments[$0] })
+        try await library.compose(content, channel: channel, account: account)
     }
 
-    /// The content as it is stored: an email designed with blocks gets its HTML from the design.
     static func prepared(_ content: MessageContent, channel: Subscription.Channel) -> MessageContent {
-        var content = content
-        if channel == .email, let design = content.design { content.html = EmailHTML.make(design, subject: content.subject, preheader: content.preheader) }
-        if channel != .email { content.design = nil }
-        return content
+        TemplateLibrary.prepared(content, channel: channel)
     }
 
     public func create(name: String, channel: Subscription.Channel, databaseId: String?, content: MessageContent, by identity: Identity) async throws -> MessageTemplate {
