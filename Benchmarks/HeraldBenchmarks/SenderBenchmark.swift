@@ -56,7 +56,6 @@ enum SenderBenchmark {
     static func deliver(count: Int, dkim: Bool, binaries: String, amqpURL: String, settingsURI: String, sink: SMTPSink, dns: DNSServer, logger: Logger) async throws -> Run {
         // A virtual host and settings database of the run's own.
         let vhost = try await TestVirtualHost.make()
-        defer { Task { await vhost.delete() } }
         let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: vhost.url, connectionName: "bench-sender"), logger: logger)
         try await amqp.waitUntilConnected()
         let outcomes = "bench.outcomes"
@@ -109,8 +108,9 @@ enum SenderBenchmark {
                 first = .now
                 cpuAtFirst = ProcessMemory.cpuSeconds(of: sender.pid)
             }
-            for event in batch {
-                if event.routingKey == BusRoutingKey.message(.delivered) { delivered += 1 } else { other += 1 }
+            for message in batch {
+                let events = (try? Herald_Events_V1_MessageEventBatch(serializedBytes: message.body).events.count) ?? 0
+                if message.routingKey == BusRoutingKey.message(.delivered) { delivered += events } else { other += events }
             }
             batch.last?.ack(multiple: true)
             peak = max(peak, ProcessMemory.peakResidentBytes(of: sender.pid))
@@ -124,6 +124,7 @@ enum SenderBenchmark {
         sender.send(SIGTERM)
         _ = await sender.waitForExit(timeout: .seconds(15))
         await amqp.close()
+        await vhost.delete()
         guard other == 0 else { throw TestServerError(message: "\(other) of \(count) messages were not delivered: \(sender.output.suffix(2000))") }
         let rate = Double(delivered - 1) / seconds
         return Run(rate: rate, peakMB: Double(peak) / 1_048_576, cpuSeconds: cpu, signingShare: cpu > 0 ? min(1, Double(count) * signingSeconds / cpu) : 0)

@@ -9,7 +9,7 @@ import SwiftProtobuf
 /// published with confirms before the delivery is acknowledged.
 extension MailSender {
     func event(_ message: OutboundMessage, _ kind: Herald_Events_V1_MessageEvent.Kind, host: String = "", reply: String = "",
-               bounce: Herald_Events_V1_MessageEvent.Bounce? = nil, nextAttempt: Date? = nil, attempt: Int? = nil) -> AMQPMessage {
+               bounce: Herald_Events_V1_MessageEvent.Bounce? = nil, nextAttempt: Date? = nil, attempt: Int? = nil) -> Herald_Events_V1_MessageEvent {
         var event = Herald_Events_V1_MessageEvent()
         event.meta = .new(account: message.account, producer: "mta-sender")
         event.meta.traceID = message.email.meta.traceID.isEmpty ? message.email.meta.eventID : message.email.meta.traceID
@@ -27,13 +27,11 @@ extension MailSender {
         event.reply = String(reply.prefix(500))
         if let bounce { event.bounce = bounce }
         if let nextAttempt { event.nextAttemptAt = Google_Protobuf_Timestamp(date: nextAttempt) }
-        let body = (try? event.serializedBytes()) ?? []
-        return AMQPMessage(exchange: BusExchange.events, routingKey: BusRoutingKey.message(kind), body: body, messageId: event.meta.eventID,
-                           type: "herald.events.v1.MessageEvent", contentType: "application/x-protobuf", appId: "mta-sender", timestamp: Date())
+        return event
     }
 
-    func settle(_ message: OutboundMessage, event: AMQPMessage, parked: AMQPMessage? = nil) {
-        settlements.settle(message.delivery, publishing: parked.map { [event, $0] } ?? [event])
+    func settle(_ message: OutboundMessage, event: Herald_Events_V1_MessageEvent, parked: AMQPMessage? = nil) {
+        settlements.settle(message.delivery, event: event, publishing: parked.map { [$0] } ?? [])
     }
 
     func bounce(_ message: OutboundMessage, reply: SMTPReply?, host: String, reason: String, diagnostic: String, hard: Bool) {
@@ -67,7 +65,7 @@ extension MailSender {
     func park(_ message: OutboundMessage, until: Date, attempts: Int) {
         let parked = DelayQueues.parking(body: message.delivery.body, properties: message.delivery.properties, notBefore: until,
                                          attempts: attempts, firstAttemptAt: message.firstAttemptAt)
-        settlements.settle(message.delivery, publishing: [parked])
+        settlements.settle(message.delivery, event: nil, publishing: [parked])
     }
 
     func expire(_ message: OutboundMessage, reason: String, attempt: Int? = nil, host: String = "") {

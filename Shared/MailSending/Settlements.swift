@@ -1,4 +1,6 @@
 import AMQP
+import Contracts
+import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -8,8 +10,11 @@ import Synchronization
 /// then are the deliveries acknowledged. A node that dies in between leaves its deliveries
 /// unacknowledged, and the broker gives them to another node: nothing is lost (at worst a
 /// message is delivered twice, counted by its message id).
+/// Events of a kind go out together, as one `MessageEventBatch` per kind and flush (at most 500
+/// events each): the broker handles one message where it would handle hundreds.
 final class Settlements: Service, Sendable {
     private struct Pending {
+        var events: [Herald_Events_V1_MessageEvent] = []
         var messages: [AMQPMessage] = []
         var acks: [AMQPDelivery] = []
     }
@@ -25,9 +30,10 @@ final class Settlements: Service, Sendable {
         self.flushInterval = flushInterval
     }
 
-    /// Publishes `messages`, then acknowledges `delivery`.
-    func settle(_ delivery: AMQPDelivery, publishing messages: [AMQPMessage]) {
+    /// Publishes `event` and `messages`, then acknowledges `delivery`.
+    func settle(_ delivery: AMQPDelivery, event: Herald_Events_V1_MessageEvent?, publishing messages: [AMQPMessage] = []) {
         pending.withLock {
+            if let event { $0.events.append(event) }
             $0.messages += messages
             $0.acks.append(delivery)
         }
@@ -47,19 +53,39 @@ final class Settlements: Service, Sendable {
             defer { p = Pending() }
             return p
         }
-        guard !batch.acks.isEmpty || !batch.messages.isEmpty else { return false }
+        guard !batch.acks.isEmpty || !batch.messages.isEmpty || !batch.events.isEmpty else { return false }
+        let messages = batch.messages + Self.batches(of: batch.events)
         while true {
             do {
-                try await amqp.publish(contentsOf: batch.messages)
+                try await amqp.publish(contentsOf: messages)
                 for delivery in batch.acks { delivery.ack() }
                 return true
             } catch {
                 // Unconfirmed: keep trying. If the connection dropped, the deliveries come back
                 // from the broker anyway and these acknowledgements are void.
-                logger.warning("outcomes not confirmed yet; retrying", metadata: ["count": "\(batch.messages.count)", "error": "\(error)"])
+                logger.warning("outcomes not confirmed yet; retrying", metadata: ["count": "\(messages.count)", "error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
                 if Task.isCancelled { return true }
             }
         }
+    }
+
+    /// The events as batch messages, one per kind (and per 500 events).
+    static func batches(of events: [Herald_Events_V1_MessageEvent]) -> [AMQPMessage] {
+        guard !events.isEmpty else { return [] }
+        var messages: [AMQPMessage] = []
+        for (kind, group) in Dictionary(grouping: events, by: \.kind).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            var start = 0
+            while start < group.count {
+                var batch = Herald_Events_V1_MessageEventBatch()
+                batch.meta = .new(account: group[start].meta.accountID, producer: "mta-sender")
+                batch.events = Array(group[start..<min(start + 500, group.count)])
+                start += 500
+                messages.append(AMQPMessage(exchange: BusExchange.events, routingKey: BusRoutingKey.message(kind), body: (try? batch.serializedBytes()) ?? [],
+                                            messageId: batch.meta.eventID, type: "herald.events.v1.MessageEventBatch",
+                                            contentType: "application/x-protobuf", appId: "mta-sender", timestamp: Date()))
+            }
+        }
+        return messages
     }
 }

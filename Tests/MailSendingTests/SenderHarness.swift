@@ -88,7 +88,12 @@ final class SenderHarness: @unchecked Sendable {
             collector = Task { [self] in
                 for try await delivery in consumer {
                     delivery.ack()
-                    if let event = try? Herald_Events_V1_MessageEvent(serializedBytes: delivery.body) { self.received.withLock { $0.append(event) } }
+                    let events: [Herald_Events_V1_MessageEvent] = if delivery.properties.type == "herald.events.v1.MessageEventBatch" {
+                        (try? Herald_Events_V1_MessageEventBatch(serializedBytes: delivery.body).events) ?? []
+                    } else {
+                        (try? Herald_Events_V1_MessageEvent(serializedBytes: delivery.body)).map { [$0] } ?? []
+                    }
+                    self.received.withLock { $0 += events }
                 }
             }
         }
