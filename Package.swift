@@ -139,6 +139,15 @@ let package = Package(
             path: "Shared/Tracking"
         ),
         .target(
+            name: "Campaigns",
+            dependencies: [
+                "Content", "Audiences", "CustomerData", "DataJobs", "Tracking", "MIME", "Templates", "Mongo", "AMQP", "Contracts", "ServiceSupport", "BSON",
+                .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Shared/Campaigns"
+        ),
+        .target(
             name: "MailSending",
             dependencies: [
                 "SMTP", "DNS", "MIME", "BounceParsing", "CustomerData", "Mongo", "AMQP", "Contracts", "ServiceSupport",
@@ -204,7 +213,10 @@ let package = Package(
         .executableTarget(
             name: "Tracker", dependencies: ["ServiceSupport", "Tracking", .product(name: "Hummingbird", package: "hummingbird")], path: "Services/tracker"
         ),
-        .executableTarget(name: "JobServer", dependencies: ["ServiceSupport", "DataJobs"], path: "Services/job-server"),
+        .executableTarget(
+            name: "JobServer", dependencies: ["ServiceSupport", "DataJobs", "Campaigns", "Tracking", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Services/job-server"
+        ),
         .executableTarget(name: "MTASender", dependencies: ["ServiceSupport", "MailSending", "SMTP", .product(name: "Hummingbird", package: "hummingbird")], path: "Services/mta-sender"),
         .executableTarget(
             name: "BounceFBLReader", dependencies: ["ServiceSupport", "BounceReading", "Tracking", .product(name: "Hummingbird", package: "hummingbird")],
@@ -239,7 +251,8 @@ let package = Package(
         .testTarget(
             name: "MailSendingTests",
             dependencies: [
-                "MailSending", "MIME", "Contracts", "AMQP", "Mongo", "ServiceSupport", "CustomerData", "HeraldTesting",
+                "MailSending", "Campaigns", "DataJobs", "Audiences", "Content", "Tracking", "BSON", "MIME", "Contracts", "AMQP", "Mongo", "ServiceSupport",
+                "CustomerData", "HeraldTesting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -149,6 +149,18 @@ public struct ActivityWriter: Service {
             try await writer.store.record(earlier)
             _ = try await writer.store.anonymousActivity.deleteMany(["_id": ["$in": .array(earlier.map { .string($0._id) })]])
         }
+        // Opens (by people, not machines) and clicks of sent messages, on their send-log entries:
+        // the first of each counts for the campaign's results and A/B tests.
+        var firsts: [BulkWriteOperation<BSONDocument>] = []
+        for event in activity where event.kind == "message.opened" || event.kind == "message.clicked" {
+            guard case .string(let message)? = event.properties["message"], !message.isEmpty else { continue }
+            if event.kind == "message.opened", event.properties["machine"] == .bool(true) { continue }
+            let field = event.kind == "message.opened" ? "openedAt" : "clickedAt"
+            firsts.append(.updateOne(filter: ["$and": [["_id": .string(message)], [field: .null]]], update: ["$currentDate": [field: true]]))
+        }
+        if !firsts.isEmpty {
+            _ = try await writer.store.profiles.database.collection("sends", of: BSONDocument.self).bulkWrite(firsts, ordered: false)
+        }
         // Unsubscribes, hard bounces and complaints change the subscriptions they name; hard
         // bounces and complaints also put the address on the account's stop list.
         try await SubscriptionChanges(store: writer.store).apply(activity, databases: known)

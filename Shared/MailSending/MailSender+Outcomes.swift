@@ -55,7 +55,7 @@ extension MailSender {
             expire(message, reason: "still deferred after \(attempts) attempts: \(reply)", attempt: attempts, host: host)
             return
         }
-        let parked = DelayQueues.parking(body: message.delivery.body, properties: message.delivery.properties, notBefore: next,
+        let parked = EmailDelay.parking(body: message.delivery.body, properties: message.delivery.properties, notBefore: next,
                                          attempts: attempts, firstAttemptAt: firstAttemptAt, now: now)
         settle(message, event: event(message, .deferred, host: host, reply: reply, nextAttempt: next, attempt: attempts), parked: parked)
     }
@@ -63,7 +63,7 @@ extension MailSender {
     /// Holds a message back without an attempt (the destination backs off, is paused, or the
     /// message came back from a delay queue early).
     func park(_ message: OutboundMessage, until: Date, attempts: Int) {
-        let parked = DelayQueues.parking(body: message.delivery.body, properties: message.delivery.properties, notBefore: until,
+        let parked = EmailDelay.parking(body: message.delivery.body, properties: message.delivery.properties, notBefore: until,
                                          attempts: attempts, firstAttemptAt: message.firstAttemptAt)
         settlements.settle(message.delivery, event: nil, publishing: [parked])
     }

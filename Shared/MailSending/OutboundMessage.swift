@@ -1,6 +1,7 @@
 import AMQP
 import Contracts
 import Foundation
+import ServiceSupport
 
 /// One delivery in mta-sender's hands: the rendered message from the bus, where it came from
 /// (to acknowledge it once its outcome is safe), and its history of attempts.
@@ -23,13 +24,13 @@ struct OutboundMessage: Sendable {
         self.email = email
         domain = email.recipient[email.recipient.index(after: at)...].lowercased()
         let headers = delivery.properties.headers
-        attempts = Int(Self.integer(headers[DeliveryHeader.attempt]) ?? 0)
-        firstAttemptAt = Self.integer(headers[DeliveryHeader.firstAttempt]).map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? Date()
+        attempts = Int(Self.integer(headers[EmailDelay.Header.attempt]) ?? 0)
+        firstAttemptAt = Self.integer(headers[EmailDelay.Header.firstAttempt]).map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? Date()
         queuedAt = .now
     }
 
     /// When it may be tried (a parked message), as milliseconds since 1970.
-    var notBefore: Int64? { Self.integer(delivery.properties.headers[DeliveryHeader.notBefore]) }
+    var notBefore: Int64? { Self.integer(delivery.properties.headers[EmailDelay.Header.notBefore]) }
 
     var account: String { email.meta.accountID }
 
@@ -45,9 +46,3 @@ struct OutboundMessage: Sendable {
     }
 }
 
-/// Headers a deferred message carries through the delay queues.
-enum DeliveryHeader {
-    static let attempt = "x-herald-attempt"
-    static let firstAttempt = "x-herald-first-attempt"
-    static let notBefore = "x-herald-not-before"
-}

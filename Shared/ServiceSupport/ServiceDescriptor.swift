@@ -21,11 +21,13 @@ public struct ServiceDescriptor: Sendable {
 
     /// The web panel and REST API (80/443 in production).
     public static let control = ServiceDescriptor(name: "control", defaultHTTPPort: 80, httpRole: "panel and API",
-                                                 topology: BusTopology.exchanges.merging(BusTopology.activityQueue))
+                                                 topology: BusTopology.exchanges.merging(BusTopology.activityQueue).merging(BusTopology.emailQueues)
+                                                     .merging(BusTopology.messageEventsQueue))
     /// Links, opens, unsubscribe, web pixel, site events and forms, on its own address (80/443).
     public static let tracker = ServiceDescriptor(name: "tracker", defaultHTTPPort: 80, httpRole: "tracking endpoints", topology: BusTopology.exchanges)
     /// Imports, exports, segment builds, campaign expansion, scenarios and syncs; its API on 19888.
-    public static let jobServer = ServiceDescriptor(name: "job-server", defaultHTTPPort: 19888, httpRole: "job API", topology: BusTopology.exchanges.merging(BusTopology.jobQueues).merging(BusTopology.activityQueue))
+    public static let jobServer = ServiceDescriptor(name: "job-server", defaultHTTPPort: 19888, httpRole: "job API", topology: BusTopology.exchanges.merging(BusTopology.jobQueues).merging(BusTopology.activityQueue)
+                                                     .merging(BusTopology.emailQueues).merging(BusTopology.messageEventsQueue))
     /// The email sender; admin endpoints on 19891.
     public static let mtaSender = ServiceDescriptor(name: "mta-sender", defaultHTTPPort: 19891, httpRole: "admin endpoints", topology: BusTopology.exchanges.merging(BusTopology.emailQueues))
     /// POP3 bounce and feedback-loop mailboxes; admin endpoints on 19892.
