@@ -150,7 +150,7 @@ let package = Package(
         .target(
             name: "MailSending",
             dependencies: [
-                "SMTP", "DNS", "MIME", "BounceParsing", "CustomerData", "Mongo", "AMQP", "Contracts", "ServiceSupport",
+                "SMTP", "DNS", "MIME", "BounceParsing", "CustomerData", "BSON", "Mongo", "AMQP", "Contracts", "ServiceSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
@@ -195,6 +195,7 @@ let package = Package(
             name: "ControlPanel",
             dependencies: [
                 "ServiceSupport", "Security", "LDAP", "Mongo", "CustomerData", "DataJobs", "Imports", "Audiences", "Content", "Templates", "BounceReading", "Tracking",
+                "Campaigns", "MailSending", "MIME", "SMTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -273,7 +274,7 @@ let package = Package(
         .testTarget(
             name: "ControlPanelTests",
             dependencies: [
-                "ControlPanel", "HeraldTesting", "DataJobs", "AMQP", "Contracts", "Tracking", "BounceReading",
+                "ControlPanel", "HeraldTesting", "DataJobs", "AMQP", "Contracts", "Tracking", "BounceReading", "Campaigns", "MailSending", "ServiceSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -25,6 +25,8 @@ public struct ControlPanel: Sendable {
     public let templates: TemplateService
     public let stopList: StopListService
     public let bounceMailboxes: BounceMailboxService
+    public let campaigns: CampaignService
+    public let delivery: DeliveryService
     let amqp: AMQPConnection?
     public let settings: Settings
     let logger: Logger
@@ -84,6 +86,10 @@ public struct ControlPanel: Sendable {
         templates = TemplateService(settings: settingsClient.database(settings.database), customers: customers, audit: audit)
         stopList = StopListService(settings: settingsClient.database(settings.database), audit: audit)
         bounceMailboxes = BounceMailboxService(settings: settingsClient.database(settings.database), audit: audit)
+        campaigns = CampaignService(settings: settingsClient.database(settings.database), customersStore: customersClient.database(settings.customersDatabase),
+                                    templates: templates, segments: segments, customers: customers, amqp: amqp, audit: audit,
+                                    trackingSecret: settings.trackingSecret, trackerURL: settings.trackingURL)
+        delivery = DeliveryService(settings: settingsClient.database(settings.database), amqp: amqp, audit: audit)
         self.settings = settings
         self.logger = logger
     }
@@ -149,6 +155,8 @@ public struct ControlPanel: Sendable {
         TemplatesController(templates: templates, customers: customers, renderer: renderer).addRoutes(to: router)
         StopListController(stopList: stopList, renderer: renderer).addRoutes(to: router)
         BounceMailboxesController(mailboxes: bounceMailboxes, renderer: renderer).addRoutes(to: router)
+        CampaignsController(campaigns: campaigns, templates: templates, segments: segments, customers: customers, renderer: renderer).addRoutes(to: router)
+        DeliveryController(delivery: delivery, renderer: renderer).addRoutes(to: router)
         let document = (try? Data(contentsOf: resources.appendingPathComponent("openapi.json"))) ?? Data("{}".utf8)
         APIDocsController(document: document, renderer: renderer).addRoutes(to: router)
     }
@@ -196,6 +204,7 @@ public struct ControlPanel: Sendable {
         try await segments.prepare()
         try await templates.prepare()
         try await stopList.prepare()
+        try await campaigns.prepare()
         if !settings.resetPasswordLogin.isEmpty { try await resetPassword(of: settings.resetPasswordLogin) }
         guard try await store.users.countDocuments() == 0 else { return }
         do {

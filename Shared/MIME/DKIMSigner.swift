@@ -154,3 +154,11 @@ public struct DKIMSigner: Sendable {
         return out + folded
     }
 }
+
+extension DKIMSigner {
+    /// A new private key in PKCS#8 PEM: RSA of `rsaBits` bits (2048 unless told), or Ed25519 (RFC 8463).
+    public static func generateKey(ed25519: Bool, rsaBits: Int = 2048) throws -> String {
+        if ed25519 { return Curve25519.Signing.PrivateKey().pemRepresentation }
+        return try _RSA.Signing.PrivateKey(keySize: .init(bitCount: rsaBits)).pemRepresentation
+    }
+}

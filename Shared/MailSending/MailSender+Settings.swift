@@ -1,3 +1,4 @@
+import BSON
 import Foundation
 import Mongo
 import MIME
@@ -33,6 +34,12 @@ extension MailSender {
         let pools = try await settings.collection(IPPool.collectionName, of: IPPool.self).find().collect()
         let domains = try await settings.collection(SendingDomain.collectionName, of: SendingDomain.self).find().collect()
         let controls = try await settings.collection(DeliveryControl.collectionName, of: DeliveryControl.self).find().collect()
+        var paused = Set<String>(), cancelled = Set<String>()
+        for campaign in try await settings.collection("campaigns", of: BSONDocument.self)
+            .find(["status": ["$in": ["paused", "cancelled"]]], options: FindOptions(projection: ["_id": 1, "status": 1])).collect() {
+            guard case .string(let id)? = campaign["_id"] else { continue }
+            if campaign["status"] == "paused" { paused.insert(id) } else { cancelled.insert(id) }
+        }
         var signers: [String: DKIMSigner] = [:]
         for domain in domains {
             do {
@@ -47,6 +54,8 @@ extension MailSender {
             s.pools = Dictionary(pools.map { ($0._id, $0) }, uniquingKeysWith: { a, _ in a })
             s.signers = signers
             s.controls = Dictionary(controls.map { ($0._id, $0) }, uniquingKeysWith: { a, _ in a })
+            s.pausedCampaigns = paused
+            s.cancelledCampaigns = cancelled
             return (Array(s.sites.values), previous)
         }
         for site in sites {

@@ -35,6 +35,9 @@ public final class MailSender: Service, Sendable {
         var pools: [String: IPPool] = [:]
         var signers: [String: DKIMSigner] = [:]
         var controls: [String: DeliveryControl] = [:]
+        /// Campaigns paused or cancelled in the panel: their queued messages wait, or are dropped.
+        var pausedCampaigns = Set<String>()
+        var cancelledCampaigns = Set<String>()
         var consumers: [AMQPConsumer] = []
         var stopping = false
         var activeConnections = 0
@@ -184,7 +187,17 @@ public final class MailSender: Service, Sendable {
             defer_(message, rule: DestinationRule.standard, reply: "\(error)", host: "", now: now)
             return
         }
-        let control = state.withLock { $0.controls[site.site] }
+        let (control, paused, cancelled) = state.withLock { s in
+            (s.controls[site.site], s.pausedCampaigns.contains(message.email.campaignID), s.cancelledCampaigns.contains(message.email.campaignID))
+        }
+        if cancelled, !message.email.campaignID.isEmpty {
+            fail(message, reason: "cancelled", diagnostic: "the campaign was cancelled before this message was delivered")
+            return
+        }
+        if paused, !message.email.campaignID.isEmpty {
+            park(message, until: now.addingTimeInterval(30), attempts: message.attempts)
+            return
+        }
         if let purgedAt = control?.purgedAt, message.email.meta.occurredAt.date <= purgedAt {
             fail(message, reason: "purged", diagnostic: "purged by \(control!.updatedBy) from the queue of \(site.site)")
             return

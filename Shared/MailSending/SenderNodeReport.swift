@@ -24,6 +24,24 @@ public struct SenderNodeReport: Codable, Sendable {
         public var bounced: Int
         public var failed: Int
         public var lastReply: String
+
+        public init(site: String, pool: String, domains: [String], rule: String, waiting: Int, inFlight: Int, connections: Int, suspendedUntil: Date?,
+                    paused: Bool, delivered: Int, deferred: Int, bounced: Int, failed: Int, lastReply: String) {
+            self.site = site
+            self.pool = pool
+            self.domains = domains
+            self.rule = rule
+            self.waiting = waiting
+            self.inFlight = inFlight
+            self.connections = connections
+            self.suspendedUntil = suspendedUntil
+            self.paused = paused
+            self.delivered = delivered
+            self.deferred = deferred
+            self.bounced = bounced
+            self.failed = failed
+            self.lastReply = lastReply
+        }
     }
 
     /// The node's name (`mta.node`).
@@ -31,6 +49,13 @@ public struct SenderNodeReport: Codable, Sendable {
     public var startedAt: Date
     public var updatedAt: Date
     public var sites: [Site]
+
+    public init(_id: String, startedAt: Date, updatedAt: Date, sites: [Site]) {
+        self._id = _id
+        self.startedAt = startedAt
+        self.updatedAt = updatedAt
+        self.sites = sites
+    }
 
     public static let collectionName = "sender_nodes"
 }

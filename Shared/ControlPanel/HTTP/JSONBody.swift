@@ -7,7 +7,9 @@ enum JSONBody {
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
         let buffer = try await request.body.collect(upTo: 1 << 20)
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            return try decoder.decode(T.self, from: Data(buffer: buffer))
         } catch let DecodingError.keyNotFound(key, _) {
             throw APIError(.badRequest, code: "missing_field", message: "the field '\(key.stringValue)' is required", field: key.stringValue)
         } catch let DecodingError.typeMismatch(_, context) {

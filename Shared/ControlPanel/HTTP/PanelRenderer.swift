@@ -19,6 +19,7 @@ public struct PanelRenderer: Sendable {
         ("dashboard", "/", nil, false),
         ("databases", "/databases", Permission(.profiles, .view), false),
         ("templates", "/templates", Permission(.templates, .view), false),
+        ("campaigns", "/campaigns", Permission(.campaigns, .view), false),
         ("stop_list", "/stop-list", Permission(.channels, .view), false),
         ("audit", "/audit", Permission(.audit, .view), false),
         ("api", "/api", nil, false),
@@ -29,6 +30,7 @@ public struct PanelRenderer: Sendable {
         ("ldap", "/settings/ldap", Permission(.settings, .view), true),
         ("tokens", "/settings/tokens", nil, true),
         ("bounce_mailboxes", "/settings/bounce-mailboxes", Permission(.channels, .view), true),
+        ("delivery", "/settings/delivery", Permission(.channels, .view), true),
     ]
 
     /// A full page. `values` are the page's own; `title` is a catalog key.

@@ -24,7 +24,8 @@ struct PanelHarness: @unchecked Sendable {
 
     /// With `imports`, the panel publishes import requests and activity to the real broker, and
     /// job-server's import worker and activity writer (in-process) take them from queues of this test's own.
-    static func with(imports: Bool = false, _ body: @escaping @Sendable (PanelHarness, any TestClientProtocol) async throws -> Void) async throws {
+    /// `trackingSecret` is control's `tracking.secret` (none by default, as on a fresh install).
+    static func with(imports: Bool = false, trackingSecret: String = "", _ body: @escaping @Sendable (PanelHarness, any TestClientProtocol) async throws -> Void) async throws {
         var amqp: AMQPConnection?
         let queue = TestEnvironment.uniqueName("imports")
         if imports {
@@ -46,6 +47,8 @@ struct PanelHarness: @unchecked Sendable {
         settings.database = TestEnvironment.uniqueName("panel")
         settings.customersDatabase = TestEnvironment.uniqueName("customers")
         settings.bcryptCost = 4
+        settings.trackingSecret = trackingSecret
+        settings.trackingURL = "https://t.herald.test"
         let panel = try await ControlPanel(settingsClient: client, customersClient: customers, amqp: amqp, settings: settings, logger: TestEnvironment.logger("control"))
         try await panel.store.prepare()
         try await panel.customers.prepare()

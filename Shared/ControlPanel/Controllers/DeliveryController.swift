@@ -1,0 +1,232 @@
+import Foundation
+import Hummingbird
+import MailSending
+import Security
+import ServiceSupport
+import SMTP
+
+/// The sender: `/settings/delivery` (queues per destination with pause, resume, purge and retry;
+/// destination rules; sending domains with their DKIM records; IP pools) and
+/// `/api/v1/delivery/…`.
+struct DeliveryController {
+    let delivery: DeliveryService
+    let renderer: PanelRenderer
+
+    func addRoutes(to router: Router<PanelRequestContext>) {
+        router.get("/settings/delivery", use: page)
+        router.post("/settings/delivery/sites", use: siteFromForm)
+        router.post("/settings/delivery/rules", use: ruleFromForm)
+        router.post("/settings/delivery/rules/:id/delete", use: deleteRuleFromForm)
+        router.post("/settings/delivery/domains", use: domainFromForm)
+        router.post("/settings/delivery/domains/:domain/delete", use: deleteDomainFromForm)
+        router.post("/settings/delivery/pools", use: poolFromForm)
+        router.post("/settings/delivery/pools/:name/delete", use: deletePoolFromForm)
+        router.get("/api/v1/delivery/queues", use: apiQueues)
+        router.post("/api/v1/delivery/sites/:site/:action", use: apiSite)
+        router.get("/api/v1/delivery/rules", use: apiRules)
+        router.post("/api/v1/delivery/rules", use: apiSaveRule)
+        router.put("/api/v1/delivery/rules/:id", use: apiSaveRule)
+        router.delete("/api/v1/delivery/rules/:id", use: apiDeleteRule)
+        router.get("/api/v1/delivery/domains", use: apiDomains)
+        router.post("/api/v1/delivery/domains", use: apiAddDomain)
+        router.delete("/api/v1/delivery/domains/:domain", use: apiDeleteDomain)
+        router.get("/api/v1/delivery/pools", use: apiPools)
+        router.put("/api/v1/delivery/pools/:name", use: apiSavePool)
+        router.delete("/api/v1/delivery/pools/:name", use: apiDeletePool)
+    }
+
+    // MARK: Panel
+
+    func pageResponse(context: PanelRequestContext, extra: [String: Any] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let queues = try await delivery.queues(for: identity)
+        var values: [String: Any] = [
+            "bulk": queues.bulk, "transactional": queues.transactional, "deferred": queues.deferred, "nodes": queues.nodes.joined(separator: ", "),
+            "sites": queues.sites.map { s -> [String: Any] in
+                ["site": s.site, "pool": s.pool, "domains": s.domains.joined(separator: ", "), "rule": s.rule, "waiting": s.waiting, "inFlight": s.inFlight,
+                 "connections": s.connections, "delivered": s.delivered, "deferred": s.deferred, "bounced": s.bounced, "failed": s.failed,
+                 "paused": s.paused, "suspended": s.suspendedUntil?.formatted(.iso8601) ?? "", "lastReply": s.lastReply]
+            },
+            "rules": try await delivery.ruleList(for: identity).map { r -> [String: Any] in
+                ["id": r._id, "name": r.name, "match": r.match, "maxConnections": r.maxConnections, "messagesPerConnection": r.messagesPerConnection,
+                 "perMinute": r.perMinute.map(String.init) ?? "", "perHour": r.perHour.map(String.init) ?? "", "backoff": r.backoffSeconds,
+                 "tls": r.tls?.rawValue ?? "", "firstDelay": r.retry.firstDelaySeconds, "maxAgeHours": r.retry.maxAgeSeconds / 3600]
+            },
+            "domains": try await delivery.domainList(for: identity).map { d -> [String: Any] in
+                ["domain": d._id, "selector": d.selector, "algorithm": d.algorithm.rawValue, "returnPath": d.returnPathDomain,
+                 "record": (try? d.signer().dnsRecord) ?? "the key is unusable"]
+            },
+            "pools": try await delivery.poolList(for: identity).map { ["name": $0._id, "addresses": $0.addresses.joined(separator: ", "), "helo": $0.heloName ?? ""] },
+            "tlsPolicies": SMTPClient.TLSPolicy.allCases.map(\.rawValue),
+            "canEdit": identity.can(.channels, .edit),
+        ]
+        values.merge(extra) { $1 }
+        return renderer.page("delivery", title: "delivery.title", values: values, context: context, status: status, active: "delivery")
+    }
+
+    @Sendable func page(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try await pageResponse(context: context)
+    }
+
+    func handle(_ context: PanelRequestContext, _ body: () async throws -> Void) async throws -> Response {
+        do {
+            try await body()
+        } catch let error as InvalidInput {
+            return try await pageResponse(context: context, extra: ["error": renderer.message(error.key, error.arguments, context: context)], status: .unprocessableContent)
+        }
+        return .redirect(to: "/settings/delivery?notice=saved", type: .normal)
+    }
+
+    @Sendable func siteFromForm(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let form = try await FormData.read(request, context: context)
+        return try await handle(context) {
+            guard let action = DeliveryService.SiteAction(rawValue: form["action"] ?? "") else { throw InvalidInput("action", "campaign_invalid", "pause, resume, purge or retry") }
+            try await delivery.control(form["site"] ?? "", action, by: try context.requireIdentity())
+        }
+    }
+
+    @Sendable func ruleFromForm(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let form = try await FormData.read(request, context: context)
+        return try await handle(context) {
+            func number(_ name: String) throws -> Int? {
+                let text = (form[name] ?? "").trimmingCharacters(in: .whitespaces)
+                if text.isEmpty { return nil }
+                guard let n = Int(text) else { throw InvalidInput(name, "not_a_number", text) }
+                return n
+            }
+            var rule = DestinationRule(id: (form["id"] ?? "").isEmpty ? UUID().uuidString.lowercased() : form["id"]!, name: form["name"] ?? "", match: form["match"] ?? "",
+                                       maxConnections: try number("maxConnections") ?? 10, messagesPerConnection: try number("messagesPerConnection") ?? 100,
+                                       perMinute: try number("perMinute"), perHour: try number("perHour"), backoffSeconds: try number("backoff") ?? 300,
+                                       tls: SMTPClient.TLSPolicy(rawValue: form["tls"] ?? ""))
+            rule.retry.firstDelaySeconds = try number("firstDelay") ?? rule.retry.firstDelaySeconds
+            rule.retry.maxAgeSeconds = (try number("maxAgeHours")).map { $0 * 3600 } ?? rule.retry.maxAgeSeconds
+            _ = try await delivery.save(rule, by: try context.requireIdentity())
+        }
+    }
+
+    @Sendable func deleteRuleFromForm(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try await handle(context) { try await delivery.deleteRule(try context.parameters.require("id"), by: try context.requireIdentity()) }
+    }
+
+    @Sendable func domainFromForm(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let form = try await FormData.read(request, context: context)
+        return try await handle(context) {
+            _ = try await delivery.addDomain(form["domain"] ?? "", selector: form["selector"] ?? "", algorithm: SendingDomain.Algorithm(rawValue: form["algorithm"] ?? "") ?? .rsa2048,
+                                             returnPathDomain: form["returnPath"], by: try context.requireIdentity())
+        }
+    }
+
+    @Sendable func deleteDomainFromForm(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try await handle(context) { try await delivery.deleteDomain(try context.parameters.require("domain"), by: try context.requireIdentity()) }
+    }
+
+    @Sendable func poolFromForm(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let form = try await FormData.read(request, context: context)
+        return try await handle(context) {
+            _ = try await delivery.savePool(form["name"] ?? "", addresses: (form["addresses"] ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init),
+                                            heloName: form["helo"], by: try context.requireIdentity())
+        }
+    }
+
+    @Sendable func deletePoolFromForm(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try await handle(context) { try await delivery.deletePool(try context.parameters.require("name"), by: try context.requireIdentity()) }
+    }
+
+    // MARK: API
+
+    @Sendable func apiQueues(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try JSONBody.response(try await delivery.queues(for: try context.requireIdentity()))
+    }
+
+    @Sendable func apiSite(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try context.requireIdentity().require(.channels, .edit)
+        guard let action = DeliveryService.SiteAction(rawValue: try context.parameters.require("action")) else { throw ObjectNotFound("action", "") }
+        let site = try context.parameters.require("site").removingPercentEncoding ?? ""
+        try await delivery.control(site, action, by: try context.requireIdentity())
+        return Response(status: .noContent)
+    }
+
+    struct RuleView: Encodable {
+        let id: String, name: String, match: String, maxConnections: Int, messagesPerConnection: Int, perMinute: Int?, perHour: Int?, backoffSeconds: Int
+        let tls: String?, retry: RetrySchedule, updatedAt: Date
+        init(_ r: DestinationRule) {
+            id = r._id; name = r.name; match = r.match; maxConnections = r.maxConnections; messagesPerConnection = r.messagesPerConnection; perMinute = r.perMinute
+            perHour = r.perHour; backoffSeconds = r.backoffSeconds; tls = r.tls?.rawValue; retry = r.retry; updatedAt = r.updatedAt
+        }
+    }
+
+    struct RuleBody: Decodable {
+        let name: String?, match: String, maxConnections: Int?, messagesPerConnection: Int?, perMinute: Int?, perHour: Int?, backoffSeconds: Int?
+        let tls: SMTPClient.TLSPolicy?, retry: RetrySchedule?
+    }
+
+    @Sendable func apiRules(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try JSONBody.response(["items": try await delivery.ruleList(for: try context.requireIdentity()).map(RuleView.init)])
+    }
+
+    @Sendable func apiSaveRule(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try context.requireIdentity().require(.channels, .edit)
+        let body = try await JSONBody.decode(RuleBody.self, from: request)
+        let id = context.parameters.get("id") ?? UUID().uuidString.lowercased()
+        let rule = DestinationRule(id: id, name: body.name ?? "", match: body.match, maxConnections: body.maxConnections ?? 10,
+                                   messagesPerConnection: body.messagesPerConnection ?? 100, perMinute: body.perMinute, perHour: body.perHour,
+                                   backoffSeconds: body.backoffSeconds ?? 300, tls: body.tls, retry: body.retry ?? RetrySchedule())
+        let saved = try await delivery.save(rule, by: try context.requireIdentity())
+        return try JSONBody.response(RuleView(saved), status: context.parameters.get("id") == nil ? .created : .ok)
+    }
+
+    @Sendable func apiDeleteRule(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try await delivery.deleteRule(try context.parameters.require("id"), by: try context.requireIdentity())
+        return Response(status: .noContent)
+    }
+
+    struct DomainView: Encodable {
+        let domain: String, selector: String, algorithm: String, returnPathDomain: String, dnsName: String, dnsRecord: String, createdAt: Date
+        init(_ d: SendingDomain) {
+            domain = d._id; selector = d.selector; algorithm = d.algorithm.rawValue; returnPathDomain = d.returnPathDomain
+            dnsName = "\(d.selector)._domainkey.\(d._id)"; dnsRecord = (try? d.signer().dnsRecord) ?? ""; createdAt = d.createdAt
+        }
+    }
+
+    struct DomainBody: Decodable { let domain: String, selector: String?, algorithm: SendingDomain.Algorithm?, returnPathDomain: String? }
+
+    @Sendable func apiDomains(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try JSONBody.response(["items": try await delivery.domainList(for: try context.requireIdentity()).map(DomainView.init)])
+    }
+
+    @Sendable func apiAddDomain(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try context.requireIdentity().require(.channels, .edit)
+        let body = try await JSONBody.decode(DomainBody.self, from: request)
+        let domain = try await delivery.addDomain(body.domain, selector: body.selector ?? "herald1", algorithm: body.algorithm ?? .rsa2048,
+                                                  returnPathDomain: body.returnPathDomain, by: try context.requireIdentity())
+        return try JSONBody.response(DomainView(domain), status: .created)
+    }
+
+    @Sendable func apiDeleteDomain(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try await delivery.deleteDomain(try context.parameters.require("domain"), by: try context.requireIdentity())
+        return Response(status: .noContent)
+    }
+
+    struct PoolView: Encodable {
+        let name: String, addresses: [String], heloName: String?
+        init(_ p: IPPool) { name = p._id; addresses = p.addresses; heloName = p.heloName }
+    }
+
+    struct PoolBody: Decodable { let addresses: [String], heloName: String? }
+
+    @Sendable func apiPools(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try JSONBody.response(["items": try await delivery.poolList(for: try context.requireIdentity()).map(PoolView.init)])
+    }
+
+    @Sendable func apiSavePool(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try context.requireIdentity().require(.channels, .edit)
+        let body = try await JSONBody.decode(PoolBody.self, from: request)
+        return try JSONBody.response(PoolView(try await delivery.savePool(try context.parameters.require("name"), addresses: body.addresses, heloName: body.heloName,
+                                                                         by: try context.requireIdentity())))
+    }
+
+    @Sendable func apiDeletePool(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try await delivery.deletePool(try context.parameters.require("name"), by: try context.requireIdentity())
+        return Response(status: .noContent)
+    }
+}
