@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HeraldTesting
 import MIME
 import SMTP
@@ -153,16 +156,23 @@ struct SMTPClientTests {
         try await sink.waitForMessages(5)
     }
 
-    @Test("a server that never answers times out; a closed port fails to connect")
+    @Test("a server that never greets times out; a closed port fails to connect")
     func timeouts() async throws {
-        let slow = try await SMTPSink(extraArguments: ["-w", "30"])  // waits 30 s before it answers DATA
-        var client = SMTPClient(host: "127.0.0.1", port: slow.port, heloName: "sender.test")
-        client.timeouts.command = .milliseconds(500)
-        await #expect {
-            try await client.session { try await $0.send(SMTPEnvelope(mailFrom: "a@shop.test", recipient: "b@example.test"), message: message(to: "b@example.test")) }
-        } throws: { error in
+        // A listening socket that never accepts: the connection is made by the kernel, and no greeting ever comes.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let port = FreePort.next()
+        address.sin_port = UInt16(port).bigEndian
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        #expect(listen(fd, 8) == 0)
+        var client = SMTPClient(host: "127.0.0.1", port: port, heloName: "sender.test")
+        client.timeouts.command = .milliseconds(300)
+        await #expect { try await client.session { _ in () } } throws: { error in
             guard case .timedOut(let stage) = error as? SMTPError else { return false }
-            return stage == "MAIL FROM" || stage == "DATA"  // smtp-sink holds the pipelined group's replies
+            return stage == "the greeting"
         }
         let closed = SMTPClient(host: "127.0.0.1", port: FreePort.next(), heloName: "sender.test")
         await #expect { try await closed.session { _ in () } } throws: { error in
