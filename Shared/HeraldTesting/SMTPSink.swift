@@ -32,6 +32,17 @@ public final class SMTPSink: @unchecked Sendable {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).map { folder.appendingPathComponent($0).path }
     }
 
+    /// The recipient of each kept message (from the `X-Rcpt-Args` line smtp-sink writes first), one entry per message.
+    public func recipients() -> [String] {
+        messageFiles().compactMap { path in
+            guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+            defer { try? handle.close() }
+            let head = String(decoding: handle.readData(ofLength: 1024), as: UTF8.self)
+            guard let line = head.split(separator: "\n").first(where: { $0.hasPrefix("X-Rcpt-Args: <") }) else { return nil }
+            return String(line.dropFirst("X-Rcpt-Args: <".count).prefix { $0 != ">" })
+        }
+    }
+
     /// Waits until `count` messages were kept.
     public func waitForMessages(_ count: Int, timeout: Duration = .seconds(60)) async throws {
         let clock = ContinuousClock()

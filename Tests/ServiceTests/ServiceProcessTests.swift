@@ -36,6 +36,8 @@ struct ServiceProcessTests {
                 "HERALD_CONTROL_BCRYPT_COST": "4",
                 "HERALD_TRACKING_SECRET": "service-test-tracking-secret-0123456789abcdef",
                 "HERALD_TRACKER_SPOOL_DIRECTORY": FileManager.default.temporaryDirectory.appendingPathComponent("herald-tracker-spool").path,
+                // mta-sender never looks up real domains in tests: its name server is a port nothing answers on.
+                "HERALD_MTA_DNS_SERVER": "127.0.0.1:9",
             ].merging(environment) { $1 }
         )
     }
