@@ -102,14 +102,16 @@ public struct CampaignRunner: Sendable {
             if let current = try await store.runs.findOne(["_id": .string(run._id)]), current.status == .paused || current.status == .cancelled {
                 return
             }
-            if let wait = try await store.limitWait(campaign, batch: batchSize) {
+            let room = try await store.room(for: campaign)
+            if let wait = room.wait {
                 run.status = .waiting
                 run.resumeAt = Date().addingTimeInterval(wait)
                 run.message = "waiting for the sending limit"
                 try await store.save(run)
                 return
             }
-            let ids = try await audiences.members(of: run.frozenSegmentId!, after: run.checkpoint, limit: batchSize)
+            // Never more members in a batch than the limits leave room for (each may be one message).
+            let ids = try await audiences.members(of: run.frozenSegmentId!, after: run.checkpoint, limit: min(batchSize, room.left ?? batchSize))
             guard let last = ids.last else { break }
             try await send(batch: ids, run: &run, campaign: campaign, database: database, variants: variants, builder: builder)
             run.checkpoint = last

@@ -30,6 +30,10 @@ public struct CampaignScheduler: Service {
 
     /// One round: everything due now.
     public func tick(now: Date = Date()) async throws {
+        // Ramp-ups move to a new day first, so today's allowance is known before anything runs.
+        for account in try await store.advanceRampUps(now: now) {
+            logger.info("ramp-up allowance changed", metadata: ["account.id": "\(account)"])
+        }
         // One-offs at their time.
         for campaign in try await store.campaigns.find(["$and": [["status": "scheduled"], ["kind": "one-off"]]]).collect() {
             guard let at = campaign.schedule.at, at <= now else { continue }

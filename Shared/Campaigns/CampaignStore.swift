@@ -13,12 +13,16 @@ public struct CampaignStore: Sendable {
     public let runs: MongoCollection<CampaignRun>
     public let sends: MongoCollection<SendRecord>
     let sendingDomains: MongoCollection<BSONDocument>
+    public let limits: MongoCollection<AccountLimits>
+    let stopList: MongoCollection<BSONDocument>
 
     public init(settings: MongoDatabase, customers: MongoDatabase) {
         campaigns = settings.collection(Campaign.collectionName, of: Campaign.self)
         runs = settings.collection(CampaignRun.collectionName, of: CampaignRun.self)
         sends = customers.collection(SendRecord.collectionName, of: SendRecord.self)
         sendingDomains = settings.collection("sending_domains", of: BSONDocument.self)
+        limits = settings.collection(AccountLimits.collectionName, of: AccountLimits.self)
+        stopList = settings.collection("stop_list", of: BSONDocument.self)
     }
 
     public func prepare() async throws {
@@ -28,7 +32,8 @@ public struct CampaignStore: Sendable {
                                       IndexModel(keys: ["status": 1, "resumeAt": 1], name: "status_resume")])
         try await sends.createIndexes([IndexModel(keys: ["runId": 1, "status": 1], name: "run_status"),
                                        IndexModel(keys: ["campaignId": 1, "createdAt": -1], name: "campaign_created"),
-                                       IndexModel(keys: ["profileId": 1, "createdAt": -1], name: "profile_created")])
+                                       IndexModel(keys: ["profileId": 1, "createdAt": -1], name: "profile_created"),
+                                       IndexModel(keys: ["accountId": 1, "createdAt": -1], name: "account_created")])
     }
 
     public func save(_ run: CampaignRun) async throws {
@@ -75,14 +80,65 @@ public struct CampaignStore: Sendable {
         return due.count
     }
 
-    /// How long a campaign must wait before its next batch to keep within its limits; nil when it may go on.
+    /// How long a campaign must wait before its next batch to keep within its own limits and its
+    /// account's (per hour, per day, the ramp-up's allowance for today); nil when it may go on.
+    /// Also returns how many more messages may go now (nil: no limit).
     public func limitWait(_ campaign: Campaign, batch: Int, now: Date = Date()) async throws -> TimeInterval? {
-        for (limit, window) in [(campaign.limits.perHour, 3600.0), (campaign.limits.perDay, 86_400.0)] {
-            guard let limit else { continue }
-            let sent = try await sends.countDocuments(["$and": [["campaignId": .string(campaign._id)], ["createdAt": ["$gte": .date(now.addingTimeInterval(-window))]]]])
-            if sent >= limit { return min(window / 12, 600) }
+        try await room(for: campaign, now: now).wait
+    }
+
+    public func room(for campaign: Campaign, now: Date = Date()) async throws -> (wait: TimeInterval?, left: Int?) {
+        var left: Int?
+        func take(_ limit: Int?, sent: () async throws -> Int) async throws -> Bool {
+            guard let limit else { return true }
+            let remaining = limit - (try await sent())
+            left = min(left ?? remaining, remaining)
+            return remaining > 0
         }
-        return nil
+        for (limit, window) in [(campaign.limits.perHour, 3600.0), (campaign.limits.perDay, 86_400.0)] {
+            let since = now.addingTimeInterval(-window)
+            if !(try await take(limit) { try await sends.countDocuments(["$and": [["campaignId": .string(campaign._id)], ["observer": false], ["createdAt": ["$gte": .date(since)]]]]) }) {
+                return (min(window / 12, 600), 0)
+            }
+        }
+        if let account = try await limits.findOne(["_id": .string(campaign.accountId)]) {
+            let hourAgo = now.addingTimeInterval(-3600)
+            if !(try await take(account.perHour) { try await sends.countDocuments(["$and": [["accountId": .string(campaign.accountId)], ["observer": false], ["createdAt": ["$gte": .date(hourAgo)]]]]) }) {
+                return (300, 0)
+            }
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = .gmt
+            let today = calendar.startOfDay(for: now)
+            if !(try await take(account.dailyAllowance) { try await sends.countDocuments(["$and": [["accountId": .string(campaign.accountId)], ["observer": false], ["createdAt": ["$gte": .date(today)]]]]) }) {
+                return (max(60, today.addingTimeInterval(86_400).timeIntervalSince(now)), 0)
+            }
+        }
+        return (nil, left)
+    }
+
+    /// Moves every account's ramp-up to today: yesterday's sent, bounced and complained counts decide
+    /// today's allowance. Returns the accounts whose allowance changed.
+    @discardableResult
+    public func advanceRampUps(now: Date = Date()) async throws -> [String] {
+        let today = RampUp.dayString(now)
+        var changed: [String] = []
+        for var account in try await limits.find().collect() {
+            guard var ramp = account.rampUp, ramp.day != today else { continue }
+            let formatter = ISO8601DateFormatter()
+            guard let start = formatter.date(from: ramp.day + "T00:00:00Z") else { continue }
+            let end = start.addingTimeInterval(86_400)
+            let inDay: [BSONValue] = [["accountId": .string(account._id)], ["observer": false], ["createdAt": ["$gte": .date(start)]], ["createdAt": ["$lt": .date(end)]]]
+            let sent = try await sends.countDocuments(["$and": .array(inDay)])
+            let bounced = try await sends.countDocuments(["$and": .array(inDay + [["status": "bounced"]])])
+            let complained = try await stopList.countDocuments(["$and": [["accountId": .string(account._id)], ["source": "complaint"],
+                                                                          ["createdAt": ["$gte": .date(start)]], ["createdAt": ["$lt": .date(end)]]]])
+            let before = ramp.allowance
+            ramp.advance(to: today, sent: sent, bounced: bounced, complained: complained)
+            account.rampUp = ramp
+            _ = try await limits.replaceOne(filter: ["_id": .string(account._id)], replacement: account)
+            if ramp.allowance != before { changed.append(account._id) }
+        }
+        return changed
     }
 
     /// Of `profileIds`, those that already got `cap` messages in the policy's window (other runs).

@@ -184,8 +184,17 @@ import Testing
 
             let browser = Browser(client)
             _ = try await browser.logIn("admin@alpha.test", PanelHarness.adminPassword)
+            // Account limits with a ramp-up.
+            let badLimits = try await client.execute(uri: "/api/v1/delivery/limits", method: .put, headers: auth,
+                                                     body: ByteBuffer(string: #"{"rampUp": {"startPerDay": 1000, "factor": 50}}"#))
+            #expect(badLimits.status == .unprocessableContent && String(buffer: badLimits.body).contains("\"field\":\"rampUp.factor\""))
+            let limits = try jsonObject(try await client.execute(uri: "/api/v1/delivery/limits", method: .put, headers: auth,
+                                                                 body: ByteBuffer(string: #"{"perDay": 50000, "rampUp": {"startPerDay": 1000, "factor": 2}}"#)))
+            #expect(limits["allowanceToday"] as? Int == 1000)
+
             let page = try await browser.get("/settings/delivery")
             #expect(page.status == .ok && page.body.contains("h1._domainkey.shop.test") && page.body.contains("mx.gmail.test") && page.body.contains("203.0.113.11"))
+            #expect(page.body.contains("id=\"allowance-today\">1000<") && page.body.contains("ramp-history"))
         }
     }
 }

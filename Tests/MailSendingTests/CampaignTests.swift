@@ -197,6 +197,22 @@ struct CampaignTests {
         await world.finish()
     }
 
+    @Test("the account's daily allowance (a ramp-up's) stops a run, which waits for the next day")
+    func accountAllowance() async throws {
+        let world = try await World()
+        let today = RampUp.dayString(Date())
+        try await world.store.limits.insertOne(AccountLimits(accountId: "acc1", rampUp: RampUp(startPerDay: 2, day: today)))
+        let campaign = try await world.campaign()
+        var run = CampaignRun(campaign: campaign, number: 1, scheduledFor: Date())
+        try await world.store.save(run)
+        try await world.runner.run(runId: run._id)
+        run = try #require(try await world.store.runs.findOne(["_id": .string(run._id)]))
+        #expect(run.status == .waiting && run.queued == 2)
+        #expect(run.resumeAt.map { $0 > Date().addingTimeInterval(60) } == true)
+        #expect(run.message == "waiting for the sending limit")
+        await world.finish()
+    }
+
     @Test("an A/B test sends two subjects to its share, then the winner by opens to the rest")
     func abTest() async throws {
         let world = try await World(batchSize: 5, extra: 17)
@@ -281,6 +297,24 @@ struct CampaignRuleTests {
         // 10:00 UTC is 13:00 in Moscow: at once.
         let noon = try #require(ISO8601DateFormatter().date(from: "2026-11-29T10:00:00Z"))
         #expect(CampaignRunner.notBefore(profile: moscow, campaign: campaign, now: noon) == nil)
+    }
+
+    @Test("a ramp-up grows on clean days, holds when unused, falls back on bounces")
+    func rampUp() {
+        var ramp = RampUp(startPerDay: 1000, factor: 2, maxPerDay: 5000, bounceThreshold: 0.05, complaintThreshold: 0.001, day: "2026-11-01")
+        ramp.advance(to: "2026-11-02", sent: 1000, bounced: 10, complained: 0)
+        #expect(ramp.allowance == 2000 && ramp.history.last?.decision == .grow)
+        ramp.advance(to: "2026-11-03", sent: 300, bounced: 0, complained: 0)
+        #expect(ramp.allowance == 2000 && ramp.history.last?.decision == .hold)
+        ramp.advance(to: "2026-11-04", sent: 2000, bounced: 0, complained: 0)
+        ramp.advance(to: "2026-11-05", sent: 4000, bounced: 0, complained: 0)
+        #expect(ramp.allowance == 5000, "never above the maximum")
+        ramp.advance(to: "2026-11-06", sent: 5000, bounced: 400, complained: 0)
+        #expect(ramp.allowance == 2500 && ramp.history.last?.decision == .fallBack)
+        ramp.advance(to: "2026-11-07", sent: 2500, bounced: 0, complained: 10)
+        #expect(ramp.allowance == 1250 && ramp.history.last?.decision == .fallBack)
+        ramp.advance(to: "2026-11-07", sent: 99999, bounced: 99999, complained: 0)
+        #expect(ramp.allowance == 1250, "the same day twice changes nothing")
     }
 
     @Test("the A/B winner is the variant with the best rate of the metric")

@@ -1,3 +1,4 @@
+import Campaigns
 import Foundation
 import Hummingbird
 import MailSending
@@ -20,6 +21,9 @@ struct DeliveryController {
         router.post("/settings/delivery/domains", use: domainFromForm)
         router.post("/settings/delivery/domains/:domain/delete", use: deleteDomainFromForm)
         router.post("/settings/delivery/pools", use: poolFromForm)
+        router.post("/settings/delivery/limits", use: limitsFromForm)
+        router.get("/api/v1/delivery/limits", use: apiLimits)
+        router.put("/api/v1/delivery/limits", use: apiSaveLimits)
         router.post("/settings/delivery/pools/:name/delete", use: deletePoolFromForm)
         router.get("/api/v1/delivery/queues", use: apiQueues)
         router.post("/api/v1/delivery/sites/:site/:action", use: apiSite)
@@ -58,10 +62,25 @@ struct DeliveryController {
             },
             "pools": try await delivery.poolList(for: identity).map { ["name": $0._id, "addresses": $0.addresses.joined(separator: ", "), "helo": $0.heloName ?? ""] },
             "tlsPolicies": SMTPClient.TLSPolicy.allCases.map(\.rawValue),
+            "limits": try await limitsValues(for: identity),
             "canEdit": identity.can(.channels, .edit),
         ]
         values.merge(extra) { $1 }
         return renderer.page("delivery", title: "delivery.title", values: values, context: context, status: status, active: "delivery")
+    }
+
+    func limitsValues(for identity: Identity) async throws -> [String: Any] {
+        let limits = try await delivery.accountLimits(for: identity)
+        let ramp = limits.rampUp
+        return [
+            "perHour": limits.perHour.map(String.init) ?? "", "perDay": limits.perDay.map(String.init) ?? "",
+            "rampStart": ramp.map { String($0.startPerDay) } ?? "", "rampFactor": ramp.map { String($0.factor) } ?? "1.5",
+            "rampMax": ramp?.maxPerDay.map(String.init) ?? "", "rampBounces": ramp.map { String($0.bounceThreshold * 100) } ?? "5",
+            "rampComplaints": ramp.map { String($0.complaintThreshold * 100) } ?? "0.1", "allowance": limits.dailyAllowance.map(String.init) ?? "",
+            "hasHistory": !(ramp?.history ?? []).isEmpty,
+            "history": (ramp?.history ?? []).suffix(14).reversed().map { ["day": $0.day, "sent": $0.sent, "bounced": $0.bounced, "complained": $0.complained,
+                                                                          "decision": $0.decision.rawValue, "allowance": $0.allowance] },
+        ]
     }
 
     @Sendable func page(_ request: Request, context: PanelRequestContext) async throws -> Response {
@@ -125,6 +144,24 @@ struct DeliveryController {
         return try await handle(context) {
             _ = try await delivery.savePool(form["name"] ?? "", addresses: (form["addresses"] ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init),
                                             heloName: form["helo"], by: try context.requireIdentity())
+        }
+    }
+
+    @Sendable func limitsFromForm(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let form = try await FormData.read(request, context: context)
+        return try await handle(context) {
+            func number(_ name: String) throws -> Double? {
+                let text = (form[name] ?? "").trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".")
+                if text.isEmpty { return nil }
+                guard let n = Double(text) else { throw InvalidInput(name, "not_a_number", text) }
+                return n
+            }
+            let start = try number("rampStart")
+            let ramp = try start.map { DeliveryService.RampUpSettings(startPerDay: Int($0), factor: try number("rampFactor"), maxPerDay: try number("rampMax").map { Int($0) },
+                                                                       bounceThreshold: try number("rampBounces").map { $0 / 100 },
+                                                                       complaintThreshold: try number("rampComplaints").map { $0 / 100 }) }
+            _ = try await delivery.saveLimits(.init(perHour: try number("perHour").map { Int($0) }, perDay: try number("perDay").map { Int($0) }, rampUp: ramp),
+                                              by: try context.requireIdentity())
         }
     }
 
@@ -205,6 +242,21 @@ struct DeliveryController {
     @Sendable func apiDeleteDomain(_ request: Request, context: PanelRequestContext) async throws -> Response {
         try await delivery.deleteDomain(try context.parameters.require("domain"), by: try context.requireIdentity())
         return Response(status: .noContent)
+    }
+
+    struct LimitsView: Encodable {
+        let perHour: Int?, perDay: Int?, rampUp: RampUp?, allowanceToday: Int?
+        init(_ l: AccountLimits) { perHour = l.perHour; perDay = l.perDay; rampUp = l.rampUp; allowanceToday = l.dailyAllowance }
+    }
+
+    @Sendable func apiLimits(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try JSONBody.response(LimitsView(try await delivery.accountLimits(for: try context.requireIdentity())))
+    }
+
+    @Sendable func apiSaveLimits(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        try context.requireIdentity().require(.channels, .edit)
+        let change = try await JSONBody.decode(DeliveryService.LimitsChange.self, from: request)
+        return try JSONBody.response(LimitsView(try await delivery.saveLimits(change, by: try context.requireIdentity())))
     }
 
     struct PoolView: Encodable {

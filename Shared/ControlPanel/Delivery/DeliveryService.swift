@@ -1,5 +1,6 @@
 import AMQP
 import BSON
+import Campaigns
 import CustomerData
 import Foundation
 import MailSending
@@ -17,6 +18,7 @@ public struct DeliveryService: Sendable {
     public let domains: MongoCollection<SendingDomain>
     public let controls: MongoCollection<DeliveryControl>
     public let nodes: MongoCollection<SenderNodeReport>
+    public let limits: MongoCollection<AccountLimits>
     let amqp: AMQPConnection?
     let audit: AuditLog
 
@@ -26,6 +28,7 @@ public struct DeliveryService: Sendable {
         domains = settings.collection(SendingDomain.collectionName, of: SendingDomain.self)
         controls = settings.collection(DeliveryControl.collectionName, of: DeliveryControl.self)
         nodes = settings.collection(SenderNodeReport.collectionName, of: SenderNodeReport.self)
+        limits = settings.collection(AccountLimits.collectionName, of: AccountLimits.self)
         self.amqp = amqp
         self.audit = audit
     }
@@ -177,6 +180,69 @@ public struct DeliveryService: Sendable {
         guard try await domains.findOne(["_id": .string(name), "accountId": .string(identity.account._id)]) != nil else { throw ObjectNotFound("sending_domain", name) }
         _ = try await domains.deleteOne(["_id": .string(name)])
         try await audit.record(identity.actor, "sending_domain.delete", kind: "sending_domain", id: name, name: name)
+    }
+
+    // MARK: Account limits
+
+    public func accountLimits(for identity: Identity) async throws -> AccountLimits {
+        try identity.require(.channels, .view)
+        return try await limits.findOne(["_id": .string(identity.account._id)]) ?? AccountLimits(accountId: identity.account._id)
+    }
+
+    /// What an operator sets of the account's limits; the ramp-up's progress is kept when its
+    /// settings stay, and starts over (at `startPerDay`, today) when they change.
+    public struct LimitsChange: Codable, Sendable {
+        public var perHour: Int?
+        public var perDay: Int?
+        public var rampUp: RampUpSettings?
+        public init(perHour: Int?, perDay: Int?, rampUp: RampUpSettings?) {
+            self.perHour = perHour
+            self.perDay = perDay
+            self.rampUp = rampUp
+        }
+    }
+
+    public struct RampUpSettings: Codable, Sendable, Equatable {
+        public var startPerDay: Int
+        public var factor: Double?
+        public var maxPerDay: Int?
+        public var bounceThreshold: Double?
+        public var complaintThreshold: Double?
+        public init(startPerDay: Int, factor: Double?, maxPerDay: Int?, bounceThreshold: Double?, complaintThreshold: Double?) {
+            self.startPerDay = startPerDay
+            self.factor = factor
+            self.maxPerDay = maxPerDay
+            self.bounceThreshold = bounceThreshold
+            self.complaintThreshold = complaintThreshold
+        }
+    }
+
+    public func saveLimits(_ change: LimitsChange, by identity: Identity) async throws -> AccountLimits {
+        try identity.require(.channels, .edit)
+        let before = try await accountLimits(for: identity)
+        var after = before
+        after.perHour = change.perHour
+        after.perDay = change.perDay
+        if let settings = change.rampUp {
+            var fresh = RampUp(startPerDay: settings.startPerDay, factor: settings.factor ?? 1.5, maxPerDay: settings.maxPerDay,
+                               bounceThreshold: settings.bounceThreshold ?? 0.05, complaintThreshold: settings.complaintThreshold ?? 0.001, day: RampUp.dayString(Date()))
+            if let old = before.rampUp, old.startPerDay == fresh.startPerDay, old.factor == fresh.factor, old.maxPerDay == fresh.maxPerDay,
+               old.bounceThreshold == fresh.bounceThreshold, old.complaintThreshold == fresh.complaintThreshold {
+                fresh = old
+            }
+            after.rampUp = fresh
+        } else {
+            after.rampUp = nil
+        }
+        if let problem = after.problems.first { throw InvalidInput(problem.field, "campaign_invalid", problem.message) }
+        after.updatedAt = Date()
+        _ = try await limits.replaceOne(filter: ["_id": .string(after._id)], replacement: after, upsert: true)
+        try await audit.record(identity.actor, "sending_limits.update", kind: "sending_limits", id: after._id, name: identity.account.name, changes: [
+            .init(field: "perHour", before: before.perHour.map(String.init), after: after.perHour.map(String.init)),
+            .init(field: "perDay", before: before.perDay.map(String.init), after: after.perDay.map(String.init)),
+            .init(field: "rampUp", before: before.rampUp.map { "\($0.startPerDay)×\($0.factor)" }, after: after.rampUp.map { "\($0.startPerDay)×\($0.factor)" }),
+        ].filter { $0.before != $0.after })
+        return after
     }
 
     // MARK: IP pools
