@@ -229,7 +229,8 @@ let package = Package(
             name: "HeraldBenchmarks",
             dependencies: [
                 "BSON", "Mongo", "AMQP", "Templates", "BounceParsing", "HeraldTesting", "CustomerData", "DataJobs", "Imports", "ControlPanel", "Contracts",
-                "Security", "Audiences", "Tracking", "MailSending", "MIME", "ServiceSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "Security", "Audiences", "Tracking", "MailSending", "MIME", "ServiceSupport", "Campaigns", "Content",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Benchmarks/HeraldBenchmarks"
         ),

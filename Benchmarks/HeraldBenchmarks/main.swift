@@ -1,12 +1,12 @@
 import Foundation
 
 // herald-bench: every benchmark prints Herald's rate beside a reference measured in the same run.
-//   herald-bench [bson] [templates] [bounces] [amqp] [mongo] [import] [events] [segments] [tracker] [sender]   (all by default)
+//   herald-bench [bson] [templates] [bounces] [amqp] [mongo] [import] [events] [segments] [tracker] [sender] [campaign]   (all by default)
 // Reference programs are found in HERALD_BENCH_REFERENCES (Benchmarks/run.sh builds them).
 let env = ProcessInfo.processInfo.environment
 let references = env["HERALD_BENCH_REFERENCES"] ?? "Benchmarks/reference/bin"
 var which = Set(CommandLine.arguments.dropFirst())
-if which.isEmpty { which = ["bson", "templates", "bounces", "amqp", "mongo", "import", "events", "segments", "tracker", "sender"] }
+if which.isEmpty { which = ["bson", "templates", "bounces", "amqp", "mongo", "import", "events", "segments", "tracker", "sender", "campaign"] }
 
 var results: [BenchmarkResult] = []
 do {
@@ -83,6 +83,14 @@ do {
                                                settingsURI: env["HERALD_BENCH_SETTINGS_URI"] ?? "mongodb://127.0.0.1:27051",
                                                count: Int(env["HERALD_BENCH_SENDER_MESSAGES"] ?? "") ?? 100_000,
                                                signedCount: Int(env["HERALD_BENCH_SENDER_SIGNED"] ?? "") ?? 20_000) {
+            results.append(r)
+            print(r.line)
+        }
+    }
+    if which.contains("campaign") {
+        for r in try await CampaignBenchmark.run(binaries: env["HERALD_BENCH_BIN"] ?? ".build/release", settingsURI: env["HERALD_BENCH_SETTINGS_URI"] ?? "mongodb://127.0.0.1:27051",
+                                                 customersURI: env["HERALD_BENCH_MONGO_URI"] ?? "mongodb://127.0.0.1:27052",
+                                                 count: Int(env["HERALD_BENCH_CAMPAIGN_PROFILES"] ?? "") ?? 100_000) {
             results.append(r)
             print(r.line)
         }
