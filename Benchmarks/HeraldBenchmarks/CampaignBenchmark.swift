@@ -43,11 +43,13 @@ enum CampaignBenchmark {
         let segment = Segment(accountId: "acc1", databaseId: database._id, name: "Everyone", kind: .fixed, rule: nil)
         try await settings.collection(Segment.collectionName, of: Segment.self).insertOne(segment)
         var profiles: [CustomerData.Profile] = [], members: [SegmentMember] = []
+        var firstProfile: CustomerData.Profile?
         for n in 0..<count {
             let address = "customer\(n)@customers.test"
             let profile = CustomerData.Profile(accountId: "acc1", databaseId: database._id, fields: ["email": .string(address), "name": .string("Customer \(n)"), "city": "Oslo"],
                                   subscriptions: [Subscription(channel: .email, address: address)])
             profiles.append(profile)
+            if firstProfile == nil { firstProfile = profile }
             members.append(SegmentMember(segment: segment, profileId: profile._id))
             if profiles.count == 5000 {
                 _ = try await customers.collection("profiles", of: CustomerData.Profile.self).insertMany(profiles, ordered: false)
@@ -82,17 +84,26 @@ enum CampaignBenchmark {
                                     trackerURL: "https://t.shop.test", logger: logger)
         let consumer = try await amqp.consume(queue: outcomes, prefetch: 2000)
 
-        // Triggered-style latency first, on the idle system: one message from publishing to its delivery event.
-        var one = Campaign(accountId: "acc1", name: "One", kind: .oneOff, databaseId: database._id, segmentId: segment._id, templateId: template._id, by: "bench")
-        one.limits.perDay = 1
-        try await store.campaigns.insertOne(one)
+        // A triggered message first, on the idle system, as the API sends it: rendered, published to
+        // the transactional queue, signed and delivered — timed from the call to its delivery event.
+        let triggered = Campaign(accountId: "acc1", name: "Order", kind: .triggered, databaseId: database._id, segmentId: nil, templateId: template._id, by: "bench")
+        let library = TemplateLibrary(settings: settings)
+        let composed = try await library.compose(template.content, channel: .email, account: "acc1")
+        let builder = EmailBuilder(tracked: TrackedMessage(signer: TrackingSigner(secret: "bench-tracking-secret-0123456789abcdefghij"), base: "https://t.shop.test",
+                                                           bounceDomain: "bounces.shop.test"), lookup: nil)
+        let profile = try require(firstProfile)
+        let address = profile.subscriptions[0].address
         let published = ContinuousClock.now
-        let first = CampaignRun(campaign: one, number: 1, scheduledFor: Date())
-        try await store.save(first)
-        try await runner.run(runId: first._id)
+        let messageId = EmailBuilder.messageId(run: "latency", profile: profile._id)
+        let delivery = try await builder.delivery(for: .init(profile: profile, address: address, resource: "", messageId: messageId, variant: ""),
+                                                  message: composed, content: template.content, campaign: triggered, transactional: true)
+        let record = SendRecord(id: messageId, accountId: "acc1", databaseId: database._id, profileId: profile._id, campaignId: triggered._id, runId: "latency",
+                                variant: "", address: address, resource: "")
+        _ = try await store.publishOnce([(record, delivery, nil)], amqp: amqp, transactional: true)
         var iterator = consumer.batches.makeAsyncIterator()
         _ = try await iterator.next()
         let latency = (ContinuousClock.now - published).seconds
+        print("campaign: one triggered message delivered \(Int(latency * 1000)) ms after the call")
 
         // The campaign.
         let campaign = Campaign(accountId: "acc1", name: "Spring sale", kind: .oneOff, databaseId: database._id, segmentId: segment._id, templateId: template._id, by: "bench")

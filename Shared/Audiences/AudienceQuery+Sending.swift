@@ -27,11 +27,17 @@ extension AudienceQuery {
         return (frozen, count)
     }
 
-    /// Members of a fixed segment after `profileId`, in profile id order: how a sending walks its
-    /// frozen audience in batches and resumes where it stopped.
+    /// Members of a fixed segment after `profileId`, in profile id order (at most `limit`; all when
+    /// 0): how a sending walks its frozen audience and resumes where it stopped.
     public func members(of segmentId: String, after profileId: String, limit: Int) async throws -> [String] {
         var filter: BSONDocument = ["segmentId": .string(segmentId)]
         if !profileId.isEmpty { filter = ["$and": .array([.document(filter), ["profileId": ["$gt": .string(profileId)]]])] }
-        return try await members.find(filter, options: FindOptions(sort: ["profileId": 1], limit: limit)).collect().map(\.profileId)
+        var ids: [String] = []
+        for try await member in members.find(filter, options: FindOptions(sort: ["profileId": 1], projection: ["profileId": 1], limit: limit > 0 ? limit : nil, batchSize: 5000),
+                                             as: MemberId.self) {
+            ids.append(member.profileId)
+        }
+        return ids
     }
+
 }

@@ -97,6 +97,10 @@ public struct CampaignRunner: Sendable {
             try await sendObserverCopies(campaign, run: run, database: database, variants: variants, builder: builder)
         }
 
+        // The frozen audience's member ids, read once in profile id order (one scan of the store,
+        // not one per batch); the checkpoint says where this expansion resumes.
+        let audience = try await audiences.members(of: run.frozenSegmentId!, after: run.checkpoint, limit: 0)
+        var position = 0
         while true {
             // The panel's pause and cancel take effect between batches.
             if let current = try await store.runs.findOne(["_id": .string(run._id)]), current.status == .paused || current.status == .cancelled {
@@ -111,8 +115,9 @@ public struct CampaignRunner: Sendable {
                 return
             }
             // Never more members in a batch than the limits leave room for (each may be one message).
-            let ids = try await audiences.members(of: run.frozenSegmentId!, after: run.checkpoint, limit: min(batchSize, room.left ?? batchSize))
+            let ids = Array(audience[position..<min(audience.count, position + min(batchSize, room.left ?? batchSize))])
             guard let last = ids.last else { break }
+            position += ids.count
             try await send(batch: ids, run: &run, campaign: campaign, database: database, variants: variants, builder: builder)
             run.checkpoint = last
             run.updatedAt = Date()

@@ -55,14 +55,14 @@ public struct CampaignStore: Sendable {
     public func publishOnce(_ messages: [(record: SendRecord, delivery: Herald_Delivery_V1_EmailDelivery, notBefore: Date?)], amqp: AMQPConnection,
                             transactional: Bool = false) async throws -> Int {
         guard !messages.isEmpty else { return 0 }
+        var done = Set<String>()
         do {
             _ = try await sends.insertMany(messages.map(\.record), ordered: false)
         } catch let error as MongoError where error.code == .duplicateKey {
-            // Some were written by an earlier attempt at this batch.
+            // Some were written by an earlier attempt at this batch: those already queued are not published again.
+            let ids = messages.map { BSONValue.string($0.record._id) }
+            for try await record in sends.find(["_id": ["$in": .array(ids)]]) where record.status != .pending { done.insert(record._id) }
         }
-        let ids = messages.map { BSONValue.string($0.record._id) }
-        var done = Set<String>()
-        for try await record in sends.find(["_id": ["$in": .array(ids)]]) where record.status != .pending { done.insert(record._id) }
         let due = messages.filter { !done.contains($0.record._id) }
         guard !due.isEmpty else { return 0 }
         try await amqp.publish(contentsOf: due.map { message in

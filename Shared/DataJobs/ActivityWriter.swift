@@ -130,7 +130,9 @@ public struct ActivityWriter: Service {
                     }
                     continue
                 }
-                if !visitor.isEmpty, case .identifier? = event.profile, !identified.contains(where: { $0.visitor == visitor && $0.database._id == database._id }) {
+                // A site visitor who said who they are (an identifier) or came from a tracked link (the profile).
+                let identifies = if case .identifier? = event.profile { true } else { event.source == "site" }
+                if !visitor.isEmpty, identifies, !identified.contains(where: { $0.visitor == visitor && $0.database._id == database._id }) {
                     identified.append((database, visitor, profileId))
                 }
                 activity.append(ActivityEvent(accountId: database.accountId, databaseId: database._id, profileId: profileId,

@@ -81,9 +81,14 @@ public struct SiteEvents<Context: RequestContext>: Sendable {
         else {
             return Response(status: .badRequest, headers: Self.cors, body: .init(byteBuffer: ByteBuffer(string: #"{"error":{"code":"invalid","message":"not a Herald site event: check the site key in the snippet"}}"#)))
         }
-        // The identifier the visitor gave (the first known field), normalised as identifiers are.
+        // The identifier the visitor gave (the first known field), normalised as identifiers are;
+        // or the profile that clicked a tracked link to this site (a signed token of the same database).
         var identifier: Herald_Events_V1_ActivityEvent.Identifier?
-        if let identity = payload.identity, let (field, value) = identity.first(where: { SiteSnippet.identifierFields.contains($0.key) && !$0.value.isEmpty }) {
+        var clicked: String?
+        if let click = payload.identity?["click"], let token = try? signer.decode(click), token.kind == .identify,
+           token.accountId == site.accountId, token.databaseId == site.databaseId {
+            clicked = token.profileId
+        } else if let identity = payload.identity, let (field, value) = identity.first(where: { SiteSnippet.identifierFields.contains($0.key) && !$0.value.isEmpty }) {
             var id = Herald_Events_V1_ActivityEvent.Identifier()
             id.field = field
             id.value = field == "email" ? value.trimmingCharacters(in: .whitespaces).lowercased() : value.trimmingCharacters(in: .whitespaces)
@@ -111,7 +116,7 @@ public struct SiteEvents<Context: RequestContext>: Sendable {
             var event = Herald_Events_V1_ActivityEvent()
             event.meta = .new(account: site.accountId, producer: "tracker")
             event.databaseID = site.databaseId
-            if let identifier { event.identifier = identifier }
+            if let clicked { event.profileID = clicked } else if let identifier { event.identifier = identifier }
             event.kind = kind
             event.source = "site"
             event.properties = Google_Protobuf_Struct(fields: fields)

@@ -53,6 +53,17 @@ public enum SiteSnippet {
           }
         }
       }
+      // Arrived from a tracked link in a message: the link says who clicked. Remember it (as the
+      // visitor's identity) and take it out of the address bar.
+      try {
+        var here = new URL(location.href), who = here.searchParams.get("hrld");
+        if (who && consented()) {
+          localStorage.setItem(identityKey, JSON.stringify({ click: who }));
+          here.searchParams.delete("hrld");
+          history.replaceState(history.state, "", here.pathname + (here.search || "") + here.hash);
+          push({ type: "identify", url: here.href });
+        }
+      } catch (e) {}
       var earlier = (window.herald && window.herald.q) || [];
       window.herald = herald;
       earlier.forEach(function (args) { herald.apply(null, args); });

@@ -53,7 +53,23 @@ public struct TrackerEndpoints<Context: RequestContext>: Sendable {
         let verdict = OpenClassifier.classify(userAgent: agent, address: Self.client(request))
         record(token, kind: "message.clicked", properties: ["url": .init(stringValue: token.url), "link": .init(numberValue: Double(token.linkIndex)),
                                                               "machine": .init(boolValue: verdict != .human), "agent": .init(stringValue: String(agent.prefix(300)))])
-        return Response(status: .found, headers: [.location: token.url, .cacheControl: "no-store", HTTPField.Name("Referrer-Policy")!: "no-referrer"])
+        return Response(status: .found, headers: [.location: Self.destination(token, signer: signer), .cacheControl: "no-store",
+                                                  HTTPField.Name("Referrer-Policy")!: "no-referrer"])
+    }
+
+    /// The link's address with `hrld=<identify token>` added, which the Herald snippet on the landing
+    /// page reads to tie its visitor to the profile that clicked (and then removes from the address
+    /// bar). Any fragment stays last.
+    static func destination(_ token: TrackingToken, signer: TrackingSigner) -> String {
+        let who = signer.encode(TrackingToken(kind: .identify, accountId: token.accountId, databaseId: token.databaseId, messageId: token.messageId,
+                                              profileId: token.profileId))
+        var url = token.url
+        var fragment = ""
+        if let hash = url.firstIndex(of: "#") {
+            fragment = String(url[hash...])
+            url = String(url[..<hash])
+        }
+        return url + (url.contains("?") ? "&" : "?") + "hrld=" + who + fragment
     }
 
     @Sendable func open(_ request: Request, context: Context) async throws -> Response {

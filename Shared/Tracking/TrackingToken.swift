@@ -12,6 +12,9 @@ public struct TrackingToken: Sendable, Equatable {
         case click = 0x63, open = 0x6F, unsubscribe = 0x75, webVersion = 0x77, bounce = 0x62
         /// A site's key for its tracking snippet: the account and the profile database only.
         case site = 0x73
+        /// Who clicked: added to a tracked link's destination (`hrld=`), so that the site's snippet
+        /// can tie its visitor to the profile (account, database, message, profile).
+        case identify = 0x69
     }
 
     public var kind: Kind
@@ -75,7 +78,7 @@ public struct TrackingSigner: Sendable {
             bytes.append(contentsOf: token.url.utf8)
         case .unsubscribe, .bounce:
             for text in [token.channel, token.address, token.resource] { Self.appendText(text, to: &bytes) }
-        case .open, .webVersion, .site:
+        case .open, .webVersion, .site, .identify:
             break
         }
         let mac = HMAC<SHA256>.authenticationCode(for: bytes, using: keys[current]!)
@@ -108,7 +111,7 @@ public struct TrackingSigner: Sendable {
         case .unsubscribe, .bounce:
             guard let channel = reader.text(), let address = reader.text(), let resource = reader.text() else { throw Refusal(description: "a token cut short") }
             (token.channel, token.address, token.resource) = (channel, address, resource)
-        case .open, .webVersion, .site:
+        case .open, .webVersion, .site, .identify:
             break
         }
         return token

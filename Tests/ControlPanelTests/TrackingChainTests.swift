@@ -60,6 +60,66 @@ import Tracking
         }
     }
 
+    @Test func aVisitorArrivingFromATrackedLinkIsTiedToTheProfileThatClicked() async throws {
+        try await PanelHarness.with(imports: true) { harness, client in
+            let auth = try await TemplatesTests.token(harness)
+            let db = try #require(try jsonObject(try await client.execute(uri: "/api/v1/databases", method: .post, headers: auth, body: ByteBuffer(string: #"""
+                {"name": "Site", "fields": [{"key": "email", "type": "email", "unique": true}]}
+                """#)))["id"] as? String)
+            _ = try await client.execute(uri: "/api/v1/databases/\(db)/profiles/bulk", method: .post, headers: auth,
+                                         body: ByteBuffer(string: #"{"profiles": [{"fields": {"email": "gleb@example.com"}}]}"#))
+            let database = try #require(try await harness.panel.customers.databases.findOne(["_id": .string(db)]))
+            let gleb = try #require(try await harness.panel.customers.profiles.list(database, search: "gleb@example.com").first)
+            let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL, connectionName: "click-identify"), logger: TestEnvironment.logger("amqp"))
+            try await amqp.waitUntilConnected()
+            let signer = TrackingSigner(secret: "click-identify-secret-long-enough-0123456789")
+            let recorder = TrackingRecorder(amqp: amqp, spool: try EventSpool(directory: FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("spool"))),
+                                            logger: TestEnvironment.logger("tracker"))
+            let router = Router()
+            SiteEvents<BasicRequestContext>(signer: signer, recorder: recorder).addRoutes(to: router)
+            TrackerEndpoints<BasicRequestContext>(signer: signer, recorder: recorder, logger: TestEnvironment.logger("tracker")).addRoutes(to: router)
+            let key = signer.encode(TrackingToken(kind: .site, accountId: harness.account._id, databaseId: db, messageId: "", profileId: ""))
+            let link = signer.encode(TrackingToken(kind: .click, accountId: harness.account._id, databaseId: db, messageId: "aaaaaaaaaaaaaaaaaaaaaaaa",
+                                                   profileId: gleb._id, linkIndex: 0, url: "https://shop.example/skis?color=red#sizes"))
+            let foreign = signer.encode(TrackingToken(kind: .identify, accountId: harness.account._id, databaseId: "bbbbbbbbbbbbbbbbbbbbbbbb", messageId: "", profileId: gleb._id))
+            try await Application(router: router).test(.router) { tracker in
+                // The click's redirect carries who clicked, keeping the link's query and fragment.
+                let click = try await tracker.execute(uri: "/c/\(link)", method: .get)
+                let location = try #require(click.headers[.location])
+                #expect(location.hasPrefix("https://shop.example/skis?color=red&hrld=") && location.hasSuffix("#sizes"))
+                let who = try #require(URLComponents(string: location)?.queryItems?.first { $0.name == "hrld" }?.value)
+                // A page view before the snippet read the parameter, then the snippet's identify with it.
+                _ = try await tracker.execute(uri: "/e", method: .post, body: ByteBuffer(string:
+                    #"{"site": "\#(key)", "visitor": "v9", "events": [{"type": "page_view", "url": "https://shop.example/"}]}"#))
+                await recorder.flush()
+                for _ in 0..<100 {
+                    if try await harness.panel.customers.profiles.anonymousActivity.countDocuments(["properties.visitor": "v9", "databaseId": .string(db)]) == 1 { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                _ = try await tracker.execute(uri: "/e", method: .post, body: ByteBuffer(string:
+                    #"{"site": "\#(key)", "visitor": "v9", "identity": {"click": "\#(who)"}, "events": [{"type": "identify", "url": "https://shop.example/skis"}, {"type": "page_view", "url": "https://shop.example/skis"}]}"#))
+                // A token for another database identifies nobody.
+                _ = try await tracker.execute(uri: "/e", method: .post, body: ByteBuffer(string:
+                    #"{"site": "\#(key)", "visitor": "v10", "identity": {"click": "\#(foreign)"}, "events": [{"type": "page_view", "url": "https://shop.example/x"}]}"#))
+            }
+            await recorder.flush()
+            var kinds: [String] = []
+            for _ in 0..<200 {
+                kinds = try await harness.panel.customers.profiles.timeline(of: gleb).map(\.kind)
+                if kinds.filter({ $0 == "site.page_view" }).count == 2 && kinds.contains("message.clicked") { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(kinds.filter { $0 == "site.page_view" }.count == 2 && kinds.contains("site.identified") && kinds.contains("message.clicked"), "\(kinds)")
+            #expect(try await harness.panel.customers.profiles.anonymousActivity.countDocuments(["properties.visitor": "v9", "databaseId": .string(db)]) == 0)
+            for _ in 0..<50 {
+                if try await harness.panel.customers.profiles.anonymousActivity.countDocuments(["properties.visitor": "v10", "databaseId": .string(db)]) == 1 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(try await harness.panel.customers.profiles.anonymousActivity.countDocuments(["properties.visitor": "v10", "databaseId": .string(db)]) == 1)
+            await amqp.close()
+        }
+    }
+
     @Test func aVisitorWhoIdentifiesGetsTheirEarlierPageViewsOnTheirProfile() async throws {
         try await PanelHarness.with(imports: true) { harness, client in
             let auth = try await TemplatesTests.token(harness)
