@@ -146,7 +146,7 @@ public struct ControlPanel: Sendable {
         TokensController(administration: administration, renderer: renderer).addRoutes(to: router)
         AuditController(audit: audit, renderer: renderer).addRoutes(to: router)
         DatabasesController(customers: customers, renderer: renderer, tracking: settings).addRoutes(to: router)
-        ProfilesController(customers: customers, segments: segments, renderer: renderer).addRoutes(to: router)
+        ProfilesController(customers: customers, segments: segments, campaigns: campaigns, renderer: renderer).addRoutes(to: router)
         ImportsController(imports: imports, customers: customers, segments: segments, renderer: renderer).addRoutes(to: router)
         EventsController(customers: customers, amqp: amqp).addRoutes(to: router)
         ExportsController(exports: exports, customers: customers, segments: segments, renderer: renderer).addRoutes(to: router)

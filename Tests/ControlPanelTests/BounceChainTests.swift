@@ -1,6 +1,8 @@
 import AMQP
 import BSON
 import BounceReading
+import Campaigns
+import ServiceSupport
 import ControlPanel
 import CustomerData
 import Foundation
@@ -146,6 +148,34 @@ import Tracking
                 #expect(entry?.source == .bounce && entry?.reason == "userunknown")
                 #expect(try await harness.panel.customers.profiles.timeline(of: bob).map(\.kind).contains("message.bounced"))
                 await amqp.close()
+
+                // The next campaign to Bob's database skips him: job-server's runner, publishing to a broker vhost of this test's own.
+                let vhost = try await TestVirtualHost.make()
+                let delivery = AMQPConnection(configuration: try AMQPConfiguration(url: vhost.url, connectionName: "bounce-chain-campaign"), logger: TestEnvironment.logger("amqp"))
+                try await delivery.waitUntilConnected()
+                try await delivery.declare(BusTopology.exchanges.merging(BusTopology.emailQueues))
+                let campaignAuth = try await CampaignsPanelTests.token(harness)
+                _ = try await client.execute(uri: "/api/v1/databases/\(db)/profiles/bulk", method: .post, headers: auth, body: ByteBuffer(string: #"""
+                    {"profiles": [{"fields": {"email": "ann@x.io"}, "subscriptions": [{"channel": "email", "address": "ann@x.io", "resource": "news"}]}]}
+                    """#))
+                let segment = try #require(try jsonObject(try await client.execute(uri: "/api/v1/databases/\(db)/segments", method: .post, headers: campaignAuth,
+                                                                                  body: ByteBuffer(string: #"{"name": "Everyone", "rule": {"field": "email", "op": "not_empty"}}"#)))["id"] as? String)
+                let template = try #require(try jsonObject(try await client.execute(uri: "/api/v1/templates", method: .post, headers: campaignAuth, body: ByteBuffer(string:
+                    #"{"name": "Next", "channel": "email", "content": {"subject": "Next", "fromAddress": "shop@herald.example", "html": "<p>Hi</p>"}}"#)))["id"] as? String)
+                let campaignId = try #require(try jsonObject(try await client.execute(uri: "/api/v1/campaigns", method: .post, headers: campaignAuth, body: ByteBuffer(string:
+                    #"{"name": "Next sale", "databaseId": "\#(db)", "segmentId": "\#(segment)", "templateId": "\#(template)"}"#)))["id"] as? String)
+                let campaign = try #require(try await harness.panel.campaigns.store.campaigns.findOne(["_id": .string(campaignId)]))
+                let run = CampaignRun(campaign: campaign, number: 1, scheduledFor: Date())
+                try await harness.panel.campaigns.store.save(run)
+                let runner = CampaignRunner(settings: settings, customers: harness.panel.customers.profiles.profiles.database, amqp: delivery, signer: signer,
+                                            trackerURL: "https://t.herald.example", logger: TestEnvironment.logger("campaigns"))
+                try await runner.run(runId: run._id)
+                let done = try #require(try await harness.panel.campaigns.store.runs.findOne(["_id": .string(run._id)]))
+                #expect(done.status == .sent && done.queued == 1 && done.skipped["bounced"] == 1, "\(done.skipped)")
+                #expect(try await harness.panel.campaigns.store.sends.find(["runId": .string(run._id)]).collect().map(\.address) == ["ann@x.io"])
+                #expect(try await delivery.messageCount(queue: "delivery.email.bulk") == 1)
+                await delivery.close()
+                await vhost.delete()
             }
         } catch {
             await dovecot.stop()

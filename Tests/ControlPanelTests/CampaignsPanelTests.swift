@@ -138,6 +138,24 @@ import Testing
             #expect(message.mailFrom.hasSuffix("@bounces.shop.test") && message.senderID == "shop.test")
             let record = try #require(try await harness.panel.campaigns.store.sends.findOne(["_id": .string(messageId)]))
             #expect(record.status == .queued && record.address == "anna@x.io")
+
+            // The same from the profile card: the API's action and the panel's button.
+            let database = try #require(try await harness.panel.customers.databases.findOne(["_id": .string(db)]))
+            let bob = try #require(try await harness.panel.customers.profiles.list(database, search: "bob@x.io").first)
+            let fromCard = try await client.execute(uri: "/api/v1/databases/\(db)/profiles/\(bob._id)/send", method: .post, headers: auth,
+                                                    body: ByteBuffer(string: #"{"campaignId": "\#(id)", "data": {"order": {"number": "B-2"}}}"#))
+            #expect(fromCard.status == .accepted)
+            let second = try #require(try await iterator.next())
+            second.ack()
+            #expect(String(decoding: try Herald_Delivery_V1_EmailDelivery(serializedBytes: second.body).mime, as: UTF8.self).contains("Subject: Order B-2 for Bob"))
+            let browser = Browser(client)
+            _ = try await browser.logIn("admin@alpha.test", PanelHarness.adminPassword)
+            let card = try await browser.get("/databases/\(db)/profiles/\(bob._id)")
+            #expect(card.body.contains("id=\"send-form\"") && card.body.contains("Order confirmation"))
+            let clicked = try await browser.post("/databases/\(db)/profiles/\(bob._id)/send", [("campaign", id)])
+            #expect(clicked.location?.contains("notice=saved") == true)
+            let third = try #require(try await iterator.next())
+            third.ack()
             consumer.cancel()
             await amqp.close()
         }

@@ -1,9 +1,11 @@
 import BSON
+import Content
 import CustomerData
 import Foundation
 import Hummingbird
 import Security
 import ServiceSupport
+import Templates
 
 /// Profiles and the profile card: `/databases/:id/profiles` in the panel, and
 /// `/api/v1/databases/:id/profiles` (single and bulk upsert, read, change, delete, activity,
@@ -11,6 +13,7 @@ import ServiceSupport
 struct ProfilesController {
     let customers: CustomerDataService
     let segments: SegmentService
+    let campaigns: CampaignService
     let renderer: PanelRenderer
 
     func addRoutes(to router: Router<PanelRequestContext>) {
@@ -22,6 +25,8 @@ struct ProfilesController {
         router.post("/databases/:id/profiles/:pid/relations", use: relate)
         router.post("/databases/:id/profiles/:pid/relations/:rid/delete", use: unrelate)
         router.post("/databases/:id/profiles/:pid/delete", use: delete)
+        router.post("/databases/:id/profiles/:pid/send", use: sendFromCard)
+        router.post("/api/v1/databases/:id/profiles/:pid/send", use: apiSend)
         router.get("/api/v1/databases/:id/profiles", use: apiList)
         router.post("/api/v1/databases/:id/profiles", use: apiUpsert)
         router.post("/api/v1/databases/:id/profiles/bulk", use: apiBulk)
@@ -160,8 +165,43 @@ struct ProfilesController {
             values["fixedSegments"] = all.filter { $0.kind == .fixed && !member.contains($0._id) }.map { ["id": $0._id, "name": $0.name] }
             values["canAddToSegment"] = identity.can(.segments, .edit) && all.contains { $0.kind == .fixed && !member.contains($0._id) }
         }
+        if identity.can(.campaigns, .send) {
+            // Messages the card can send now: the database's active triggered campaigns.
+            let triggered = try await campaigns.list(for: identity).filter { $0.kind == .triggered && $0.status == .active && $0.databaseId == database._id }
+            values["triggered"] = triggered.map { ["id": $0._id, "name": $0.name] }
+            values["canSend"] = !triggered.isEmpty
+        }
         values.merge(extra) { $1 }
         return renderer.page("profile_card", title: "profiles.card_title", values: values, context: context, status: status, active: "databases")
+    }
+
+    /// The card's "Send a message": a triggered campaign's message to this profile, at once.
+    @Sendable func sendFromCard(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id"), pid = try context.parameters.require("pid")
+        let form = try await FormData.read(request, context: context)
+        return try await afterChange(id, pid, request: request, context: context) {
+            _ = try await send(form["campaign"] ?? "", database: id, profile: pid, data: [:], identity: try context.requireIdentity())
+        }
+    }
+
+    func send(_ campaignId: String, database: String, profile: String, data: [String: TemplateValue], identity: Identity) async throws -> String {
+        let campaign = try await campaigns.campaign(campaignId, for: identity)
+        guard campaign.databaseId == database else { throw InvalidInput("campaign", "campaign_invalid", "the campaign '\(campaign.name)' sends to another database") }
+        return try await campaigns.sendTriggered(campaignId, profileId: profile, email: nil, data: data, by: identity)
+    }
+
+    /// `POST /api/v1/databases/{id}/profiles/{pid}/send {"campaignId", "data"}`: as the card's button.
+    @Sendable func apiSend(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        try identity.require(.campaigns, .send)
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        guard let body = try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any], let campaignId = body["campaignId"] as? String else {
+            throw APIError(.badRequest, code: "missing_field", message: "give the triggered campaign's 'campaignId' (and optional 'data')", field: "campaignId")
+        }
+        var data: [String: TemplateValue] = [:]
+        for (key, value) in body["data"] as? [String: Any] ?? [:] { data[key] = TemplateData.json(value) }
+        let messageId = try await send(campaignId, database: try context.parameters.require("id"), profile: try context.parameters.require("pid"), data: data, identity: identity)
+        return try JSONBody.response(["messageId": messageId], status: .accepted)
     }
 
     @Sendable func card(_ request: Request, context: PanelRequestContext) async throws -> Response {
