@@ -212,7 +212,7 @@ let package = Package(
         // MARK: Services
         .executableTarget(name: "Control", dependencies: ["ServiceSupport", "ControlPanel"], path: "Services/control"),
         .executableTarget(
-            name: "Tracker", dependencies: ["ServiceSupport", "Tracking", .product(name: "Hummingbird", package: "hummingbird")], path: "Services/tracker"
+            name: "Tracker", dependencies: ["ServiceSupport", "Tracking", "Campaigns", .product(name: "Hummingbird", package: "hummingbird")], path: "Services/tracker"
         ),
         .executableTarget(
             name: "JobServer", dependencies: ["ServiceSupport", "DataJobs", "Campaigns", "Tracking", .product(name: "Hummingbird", package: "hummingbird")],

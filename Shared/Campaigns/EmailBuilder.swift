@@ -50,28 +50,7 @@ public struct EmailBuilder: Sendable {
         data: [String: TemplateValue] = [:], at now: Date = Date()
     ) async throws(Failure) -> Herald_Delivery_V1_EmailDelivery {
         let profile = recipient.profile
-        let tracking = TrackedMessage.Recipient(accountId: campaign.accountId, databaseId: profile.databaseId, messageId: recipient.messageId,
-                                                profileId: profile._id, address: recipient.address, resource: recipient.resource)
-        let unsubscribe = tracked.unsubscribeURL(for: tracking)
-        var context: [String: TemplateValue] = [
-            "profile": TemplateData.profile(profile),
-            "message": ["id": .string(recipient.messageId), "unsubscribe_url": .string(unsubscribe), "variant": .string(recipient.variant)],
-            "campaign": ["id": .string(campaign._id), "name": .string(campaign.name)],
-        ]
-        for (key, value) in data { context[key] = value }
-        if let lookup {
-            do {
-                for (name, value) in try await lookup.values(for: message, profile: profile) { context[name] = value }
-            } catch {
-                throw Failure(description: error.description)
-            }
-        }
-        let rendered: RenderedMessage
-        do {
-            rendered = try message.render(context)
-        } catch {
-            throw Failure(description: error.description)
-        }
+        let (rendered, tracking, unsubscribe) = try await render(for: recipient, message: message, campaign: campaign, data: data)
         let fromAddress = content.fromAddress.trimmingCharacters(in: .whitespaces).lowercased()
         guard let at = fromAddress.lastIndex(of: "@") else {
             throw Failure(description: "the template has no sender address (fromAddress)")
@@ -100,6 +79,36 @@ public struct EmailBuilder: Sendable {
         delivery.transactional = transactional
         delivery.ipPool = campaign.ipPool
         return delivery
+    }
+
+    /// Every part of one recipient's message rendered, with the tracking ids it was made for and its
+    /// unsubscribe link.
+    public func render(for recipient: Recipient, message: ComposedMessage, campaign: Campaign, data: [String: TemplateValue] = [:])
+        async throws(Failure) -> (RenderedMessage, TrackedMessage.Recipient, String)
+    {
+        let profile = recipient.profile
+        let tracking = TrackedMessage.Recipient(accountId: campaign.accountId, databaseId: profile.databaseId, messageId: recipient.messageId,
+                                                profileId: profile._id, address: recipient.address, resource: recipient.resource)
+        let unsubscribe = tracked.unsubscribeURL(for: tracking)
+        var context: [String: TemplateValue] = [
+            "profile": TemplateData.profile(profile),
+            "message": ["id": .string(recipient.messageId), "unsubscribe_url": .string(unsubscribe), "variant": .string(recipient.variant),
+                        "web_version_url": .string(tracked.webVersionURL(for: tracking))],
+            "campaign": ["id": .string(campaign._id), "name": .string(campaign.name)],
+        ]
+        for (key, value) in data { context[key] = value }
+        if let lookup {
+            do {
+                for (name, value) in try await lookup.values(for: message, profile: profile) { context[name] = value }
+            } catch {
+                throw Failure(description: error.description)
+            }
+        }
+        do {
+            return (try message.render(context), tracking, unsubscribe)
+        } catch {
+            throw Failure(description: error.description)
+        }
     }
 
     /// The message id of a run's message to a profile: 24 hexadecimal digits from both, so that

@@ -40,10 +40,12 @@ public struct TrackedMessage: Sendable {
     }
 
     public func unsubscribeURL(for recipient: Recipient) -> String { "\(base)/u/\(token(.unsubscribe, recipient))" }
+    /// The message in a browser (`/w/…`), rendered again from its sending's content and the profile.
+    public func webVersionURL(for recipient: Recipient) -> String { "\(base)/w/\(token(.webVersion, recipient))" }
     public func returnPath(for recipient: Recipient) -> String { "bounces+\(token(.bounce, recipient))@\(bounceDomain)" }
 
-    /// The HTML with its web links tracked and the open pixel added.
-    public func html(_ html: String, for recipient: Recipient) -> String {
+    /// The HTML with its web links tracked and (unless `pixel` is false, as for the web version) the open pixel added.
+    public func html(_ html: String, for recipient: Recipient, pixel addPixel: Bool = true) -> String {
         var out = "", index = 0, rest = Substring(html)
         // href="…" or href='…' of <a> and <area> elements.
         while let found = rest.range(of: "href=", options: .caseInsensitive) {
@@ -63,6 +65,7 @@ public struct TrackedMessage: Sendable {
             rest = rest[rest.index(after: close)...]
         }
         out += rest
+        guard addPixel else { return out }
         let pixel = "<img src=\"\(base)/o/\(token(.open, recipient)).gif\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\">"
         if let body = out.range(of: "</body>", options: [.caseInsensitive, .backwards]) {
             out.insert(contentsOf: pixel, at: body.lowerBound)

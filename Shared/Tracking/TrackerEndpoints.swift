@@ -151,7 +151,7 @@ public struct TrackerEndpoints<Context: RequestContext>: Sendable {
         return ""
     }
 
-    static func page(status: HTTPResponse.Status, title: String, text: String, html: String = "") -> Response {
+    public static func page(status: HTTPResponse.Status, title: String, text: String, html: String = "") -> Response {
         let body = """
             <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>\(escape(title))</title>
             <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#222;line-height:1.5}button{padding:.5rem 1rem}</style>

@@ -58,7 +58,7 @@ struct CampaignTests {
                                    in: StopListEntry.collectionName)
             template = MessageTemplate(accountId: "acc1", name: "Sale", channel: .email, databaseId: database._id, content: MessageContent(
                 subject: "Hello {{ profile.name }}", fromName: "Shop", fromAddress: "news@shop.test",
-                html: "<html><body><p>Hi {{ profile.name }}, see <a href=\"https://shop.test/sale\">the sale</a>.</p><a href=\"{{ message.unsubscribe_url }}\">Unsubscribe</a></body></html>"), by: "test")
+                html: "<html><body><p>Hi {{ profile.name }}, see <a href=\"https://shop.test/sale\">the sale</a>.</p><a href=\"{{ message.unsubscribe_url }}\">Unsubscribe</a> <a href=\"{{ message.web_version_url }}\">View in a browser</a></body></html>"), by: "test")
             try await harness.save(template, in: "message_templates")
             store = CampaignStore(settings: harness.settings, customers: customers)
             try await store.prepare()
@@ -149,6 +149,19 @@ struct CampaignTests {
         #expect(records.filter(\.observer).map(\.address) == ["seed@observer.test"])
         let timeline = try await ProfileStore(database: world.customers).timeline(of: world.profiles["anna"]!)
         #expect(timeline.contains { $0.kind == "message.delivered" && $0.properties["campaign"] == .string(campaign._id) })
+
+        // The web version: the link in the message leads to the same message, rendered again, without an open pixel.
+        #expect(anna.contains("https://t.shop.test/w/"))
+        let annaRecord = try #require(records.first { $0.address == "anna@example.test" })
+        let web = WebVersion(settings: world.harness.settings, customers: world.customers, signer: world.signer, trackerURL: "https://t.shop.test")
+        let token = try #require(try? world.signer.decode(TrackedMessage(signer: world.signer, base: "https://t.shop.test", bounceDomain: "")
+            .webVersionURL(for: .init(accountId: "acc1", databaseId: world.database._id, messageId: annaRecord._id, profileId: annaRecord.profileId,
+                                      address: annaRecord.address, resource: "news")).components(separatedBy: "/w/")[1]))
+        let page = try #require(try await web.html(for: token))
+        #expect(page.contains("Hi Anna, see") && page.contains("https://t.shop.test/c/") && !page.contains("/o/"))
+        var forged = token
+        forged.messageId = "ffffffffffffffffffffffff"
+        #expect(try await web.html(for: forged) == nil, "a message that is not in the send log has no web version")
         await world.finish()
     }
 
