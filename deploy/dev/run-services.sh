@@ -13,6 +13,8 @@ mkdir -p "$run_dir"
 services=("control:${HERALD_CONTROL_PORT:-8080}" "tracker:${HERALD_TRACKER_PORT:-8081}" "job-server:19888" "mta-sender:19891" "bounce-fbl-reader:19892")
 
 stop_services() {
+  if pid_alive "$run_dir/mailbox.pid"; then kill -TERM "$(cat "$run_dir/mailbox.pid")" 2>/dev/null || true; fi
+  rm -f "$run_dir/mailbox.pid"
   for s in "${services[@]}"; do
     local name=${s%%:*} pidf=$run_dir/${s%%:*}.pid
     if pid_alive "$pidf"; then
@@ -43,6 +45,16 @@ export HERALD_TRACKER_SPOOL_DIRECTORY=$STACK_DIR/tracker-spool
 export HERALD_TRACKING_URL=http://127.0.0.1:${HERALD_TRACKER_PORT:-8081}
 stop_services
 rm -f "$run_dir/stopping"
+# Development never sends to the world: mta-sender relays everything to a local mailbox (Debian's
+# aiosmtpd writing a Maildir under the stack), unless HERALD_MTA_RELAY_HOST names another relay.
+mail_dir=$STACK_DIR/mail
+if [ -z "${HERALD_MTA_RELAY_HOST:-}" ]; then
+  mkdir -p "$mail_dir"
+  nohup /usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:${HERALD_DEV_MAILBOX_PORT:-2525} -c aiosmtpd.handlers.Mailbox "$mail_dir" >"$run_dir/mailbox.log" 2>&1 &
+  echo $! >"$run_dir/mailbox.pid"
+  for _ in $(seq 50); do port_open "${HERALD_DEV_MAILBOX_PORT:-2525}" && break; sleep 0.1; done
+  export HERALD_MTA_RELAY_HOST=127.0.0.1 HERALD_MTA_RELAY_PORT=${HERALD_DEV_MAILBOX_PORT:-2525} HERALD_MTA_RELAY_TLS=disabled
+fi
 for s in "${services[@]}"; do
   name=${s%%:*}; port=${s#*:}
   [ -x "$bin/$name" ] || { log "$bin/$name is not built"; exit 1; }
@@ -89,6 +101,7 @@ cat <<EOT
     mta-sender      http://127.0.0.1:19891/metrics
     bounce reader   http://127.0.0.1:19892/ready
     RabbitMQ UI     http://127.0.0.1:$AMQP_MANAGEMENT_PORT/  (guest / guest)
+    Outgoing mail   relayed to $HERALD_MTA_RELAY_HOST:$HERALD_MTA_RELAY_PORT$( [ -s "$run_dir/mailbox.pid" ] && echo " — a local mailbox: every message lands in $mail_dir/new, none leaves this machine")
   Logs: $run_dir/*.log    Stop: Ctrl-C, or 'make stop' from another terminal.
 
 EOT
