@@ -45,6 +45,7 @@ class Panel:
             "HERALD_AMQP_URL": os.environ.get("HERALD_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672"),
             "HERALD_MONGO_SETTINGS_DATABASE": "t_browser_" + uuid.uuid4().hex[:8],
             "HERALD_CONTROL_BCRYPT_COST": "4",
+            "HERALD_TRACKING_SECRET": "browser-tests-tracking-secret-0123456789abcdef",
         })
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen([control, "--http-host", "127.0.0.1", "--http-port", str(self.port)],
@@ -339,13 +340,51 @@ def scenario(run):
     run.check(run.find("#template-version").text == "v2" and run.find("#notice").is_displayed(), "saving makes version 2")
     run.check("Buy skis" in run.find("#f-design").get_attribute("value"), "the saved design has the new button")
     run.step("template-saved")
+    template_path = run.driver.current_url.replace(run.panel.base, "").split("?")[0]
+
+    # A campaign to the segment: the template has no sender yet, which the campaign says; with
+    # one, the draft is made, scheduled for a day next year, and the calendar shows it.
+    run.open("/campaigns")
+    run.fill({"campaign-name": "Spring sale"})
+    Select(run.find("#campaign-segment")).select_by_visible_text("Shop customers · Anna")
+    Select(run.find("#campaign-template")).select_by_visible_text("Welcome")
+    run.submit("#campaign-create")
+    run.check("no sender address" in run.find("#campaign-error").text, "a template without a sender address cannot be sent")
+    run.step("campaign-needs-sender")
+    run.open(template_path)
+    run.ready()
+    run.driver.execute_script("document.getElementById('f-fromAddress').value = 'news@shop.test'")
+    run.submit("#save-template")
+    run.open("/campaigns")
+    run.fill({"campaign-name": "Spring sale"})
+    Select(run.find("#campaign-segment")).select_by_visible_text("Shop customers · Anna")
+    Select(run.find("#campaign-template")).select_by_visible_text("Welcome")
+    run.submit("#campaign-create")
+    run.check(run.find("#campaign-status").text == "draft", "a new campaign is a draft")
+    run.step("campaign-draft")
+    next_year = time.gmtime().tm_year + 1
+    run.driver.execute_script("document.querySelector('#campaign-actions input[name=at]').value = arguments[0]", f"{next_year}-01-15T10:00")
+    run.submit("#campaign-launch")
+    run.check(run.find("#campaign-status").text == "scheduled", "launched for a later time, the campaign is scheduled")
+    run.open(f"/campaigns/calendar?month={next_year}-01")
+    run.check("Spring sale" in run.find("#calendar").text, "the calendar shows the planned sending")
+    run.step("campaign-calendar")
+
+    # The sender's settings: a sending domain gets a DKIM key, and its DNS record is shown.
+    run.open("/settings/delivery")
+    run.find("#sending-domain-new input[name=domain]").send_keys("shop.test")
+    run.submit("#sending-domain-new button")
+    run.check("herald1._domainkey.shop.test" in run.find("#sending-domains").text and "v=DKIM1; k=rsa" in run.find("#sending-domains").text,
+              "a new sending domain shows the DNS record of its key")
+    run.step("sending-domain")
 
 
     # Every step above is in the audit log.
     run.open("/audit")
     audit = run.find("#audit").text
     for action in ["login.failure", "login.success", "user.password_change", "settings.security", "role.create", "user.create",
-                   "user.lock", "login.refused", "user.language", "logout", "database.create", "import.upload", "import.start"]:
+                   "user.lock", "login.refused", "user.language", "logout", "database.create", "import.upload", "import.start",
+                   "campaign.create", "campaign.launch", "sending_domain.create"]:
         run.check(action in audit, f"the audit log shows {action}")
     run.check("rita@main.test" in audit and "leo@main.test" in audit, "the audit log names the users")
     run.step("audit-log")

@@ -104,7 +104,7 @@ struct CampaignsController {
                 "daily": s.repeats == .daily, "weekly": s.repeats == .weekly, "nextRunAt": s.nextRunAt?.formatted(.iso8601) ?? "",
                 "variants": campaign.variants.map { "\($0.id) | \($0.subject ?? "") | \($0.fromName ?? "")" }.joined(separator: "\n"),
                 "testShare": campaign.test.map { String(Int($0.share * 100)) } ?? "", "testWait": campaign.test.map { String($0.waitMinutes) } ?? "240",
-                "byClicks": campaign.test?.metric == .clicks, "winner": campaign.test?.winner ?? "",
+                "byClicks": campaign.test?.metric == .clicks, "winner": (campaign.test?.winner).map { $0 as Any } ?? false,
                 "isTriggered": campaign.kind == .triggered, "isRegular": campaign.kind == .regular,
             ] as [String: Any],
             "segments": try await allSegments(for: identity).map { var s = $0; s["selected"] = ($0["id"] as? String) == campaign.segmentId; return s },
