@@ -23,12 +23,7 @@ enum CampaignBenchmark {
         logger.logLevel = .warning
         let sink = try await SMTPSink(keep: false, backlog: 1024)
         let dns = try await DNSServer(mx: [("customers.test", "mx.customers.test", 10)], addresses: [("mx.customers.test", "127.0.0.1")])
-        let vhost = try await TestVirtualHost.make()
-        let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: vhost.url, connectionName: "bench-campaign"), logger: logger)
-        try await amqp.waitUntilConnected()
-        let outcomes = "bench.outcomes"
-        try await amqp.declare(BusTopology.exchanges.merging(BusTopology.emailQueues).merging(AMQPTopology(
-            queues: [.init(outcomes)], bindings: [.init(queue: outcomes, exchange: BusExchange.events, routingKey: "message.#")])))
+        let (vhost, amqp, outcomes) = try await SenderBenchmark.bus("bench-campaign", logger: logger)
         let settingsClient = try MongoClient(uri: settingsURI, applicationName: "herald-bench", logger: logger)
         let customersClient = try MongoClient(uri: customersURI, applicationName: "herald-bench", logger: logger)
         let settingsName = "bench_campaign_\(UUID().uuidString.prefix(6).lowercased())"

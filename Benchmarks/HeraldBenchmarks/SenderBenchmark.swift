@@ -55,12 +55,7 @@ enum SenderBenchmark {
 
     static func deliver(count: Int, dkim: Bool, binaries: String, amqpURL: String, settingsURI: String, sink: SMTPSink, dns: DNSServer, logger: Logger) async throws -> Run {
         // A virtual host and settings database of the run's own.
-        let vhost = try await TestVirtualHost.make()
-        let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: vhost.url, connectionName: "bench-sender"), logger: logger)
-        try await amqp.waitUntilConnected()
-        let outcomes = "bench.outcomes"
-        try await amqp.declare(BusTopology.exchanges.merging(BusTopology.emailQueues).merging(AMQPTopology(
-            queues: [.init(outcomes)], bindings: [.init(queue: outcomes, exchange: BusExchange.events, routingKey: "message.#")])))
+        let (vhost, amqp, outcomes) = try await bus("bench-sender", logger: logger)
         let mongo = try MongoClient(uri: settingsURI, applicationName: "herald-bench", logger: logger)
         let databaseName = "bench_sender_\(UUID().uuidString.prefix(6).lowercased())"
         let settings = mongo.database(databaseName)
@@ -128,6 +123,17 @@ enum SenderBenchmark {
         guard other == 0 else { throw TestServerError(message: "\(other) of \(count) messages were not delivered: \(sender.output.suffix(2000))") }
         let rate = Double(delivered - 1) / seconds
         return Run(rate: rate, peakMB: Double(peak) / 1_048_576, cpuSeconds: cpu, signingShare: cpu > 0 ? min(1, Double(count) * signingSeconds / cpu) : 0)
+    }
+
+    /// A broker virtual host of the run's own with the email queues, and a queue that collects every outcome.
+    static func bus(_ name: String, logger: Logger) async throws -> (TestVirtualHost, AMQPConnection, String) {
+        let vhost = try await TestVirtualHost.make()
+        let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: vhost.url, connectionName: name), logger: logger)
+        try await amqp.waitUntilConnected()
+        let outcomes = "bench.outcomes"
+        try await amqp.declare(BusTopology.exchanges.merging(BusTopology.emailQueues).merging(AMQPTopology(
+            queues: [.init(outcomes)], bindings: [.init(queue: outcomes, exchange: BusExchange.events, routingKey: "message.#")])))
+        return (vhost, amqp, outcomes)
     }
 
     /// A pre-rendered ~10 KB campaign message to one recipient at bench.test.

@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import Mongo
 import ServiceLifecycle
+import ServiceSupport
 import SwiftProtobuf
 
 /// job-server's writer of message outcomes (`events.messages`, every `message.*` event): brings
@@ -28,27 +29,7 @@ public struct MessageOutcomeWriter: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await amqp.waitUntilConnected(timeout: .seconds(30))
-                    let consumer = try await amqp.consume(queue: queue, prefetch: 500)
-                    for try await batch in consumer.batches where !batch.isEmpty {
-                        if Task.isCancelled {
-                            batch.last?.nack(requeue: true, multiple: true)
-                            return
-                        }
-                        await handle(batch)
-                    }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    if Task.isCancelled { return }
-                    logger.warning("outcome writer stopped; starting again", metadata: ["amqp.queue": "\(queue)", "error": "\(error)"])
-                    try? await Task.sleep(for: .seconds(1))
-                }
-            }
-        }
+        try await QueueConsumer.batches(amqp: amqp, queue: queue, prefetch: 500, logger: logger) { await handle($0) }
     }
 
     func handle(_ batch: [AMQPDelivery]) async {

@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import Mongo
 import ServiceLifecycle
+import ServiceSupport
 import SwiftProtobuf
 
 /// job-server's activity writer: takes events-API activity from its queue in the batches the
@@ -28,27 +29,7 @@ public struct ActivityWriter: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await amqp.waitUntilConnected(timeout: .seconds(30))
-                    let consumer = try await amqp.consume(queue: queue, prefetch: 2000)
-                    for try await batch in consumer.batches where !batch.isEmpty {
-                        if Task.isCancelled {
-                            batch.last?.nack(requeue: true, multiple: true)
-                            return
-                        }
-                        await handle(batch)
-                    }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    if Task.isCancelled { return }
-                    logger.warning("activity writer stopped; starting again", metadata: ["queue": "\(queue)", "error": "\(error)"])
-                    try? await Task.sleep(for: .seconds(1))
-                }
-            }
-        }
+        try await QueueConsumer.batches(amqp: amqp, queue: queue, prefetch: 2000, logger: logger) { await handle($0) }
     }
 
     func handle(_ batch: [AMQPDelivery]) async {

@@ -60,6 +60,19 @@ import Tracking
         }
     }
 
+    /// A tracker of the test's own (its endpoints and site events on one router), recording to the test broker.
+    static func tracker(_ name: String) async throws -> (amqp: AMQPConnection, signer: TrackingSigner, recorder: TrackingRecorder, router: Router<BasicRequestContext>) {
+        let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL, connectionName: name), logger: TestEnvironment.logger("amqp"))
+        try await amqp.waitUntilConnected()
+        let signer = TrackingSigner(secret: "\(name)-secret-long-enough-0123456789")
+        let recorder = TrackingRecorder(amqp: amqp, spool: try EventSpool(directory: FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("spool"))),
+                                        logger: TestEnvironment.logger("tracker"))
+        let router = Router()
+        SiteEvents<BasicRequestContext>(signer: signer, recorder: recorder).addRoutes(to: router)
+        TrackerEndpoints<BasicRequestContext>(signer: signer, recorder: recorder, logger: TestEnvironment.logger("tracker")).addRoutes(to: router)
+        return (amqp, signer, recorder, router)
+    }
+
     @Test func aVisitorArrivingFromATrackedLinkIsTiedToTheProfileThatClicked() async throws {
         try await PanelHarness.with(imports: true) { harness, client in
             let auth = try await TemplatesTests.token(harness)
@@ -70,14 +83,7 @@ import Tracking
                                          body: ByteBuffer(string: #"{"profiles": [{"fields": {"email": "gleb@example.com"}}]}"#))
             let database = try #require(try await harness.panel.customers.databases.findOne(["_id": .string(db)]))
             let gleb = try #require(try await harness.panel.customers.profiles.list(database, search: "gleb@example.com").first)
-            let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL, connectionName: "click-identify"), logger: TestEnvironment.logger("amqp"))
-            try await amqp.waitUntilConnected()
-            let signer = TrackingSigner(secret: "click-identify-secret-long-enough-0123456789")
-            let recorder = TrackingRecorder(amqp: amqp, spool: try EventSpool(directory: FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("spool"))),
-                                            logger: TestEnvironment.logger("tracker"))
-            let router = Router()
-            SiteEvents<BasicRequestContext>(signer: signer, recorder: recorder).addRoutes(to: router)
-            TrackerEndpoints<BasicRequestContext>(signer: signer, recorder: recorder, logger: TestEnvironment.logger("tracker")).addRoutes(to: router)
+            let (amqp, signer, recorder, router) = try await Self.tracker("click-identify")
             let key = signer.encode(TrackingToken(kind: .site, accountId: harness.account._id, databaseId: db, messageId: "", profileId: ""))
             let link = signer.encode(TrackingToken(kind: .click, accountId: harness.account._id, databaseId: db, messageId: "aaaaaaaaaaaaaaaaaaaaaaaa",
                                                    profileId: gleb._id, linkIndex: 0, url: "https://shop.example/skis?color=red#sizes"))
@@ -127,13 +133,7 @@ import Tracking
                 {"name": "Site", "fields": [{"key": "email", "type": "email", "unique": true}]}
                 """#)))["id"] as? String)
             let database = try #require(try await harness.panel.customers.databases.findOne(["_id": .string(db)]))
-            let amqp = AMQPConnection(configuration: try AMQPConfiguration(url: TestEnvironment.amqpURL, connectionName: "site-chain"), logger: TestEnvironment.logger("amqp"))
-            try await amqp.waitUntilConnected()
-            let signer = TrackingSigner(secret: "site-chain-secret-long-enough-0123456789")
-            let recorder = TrackingRecorder(amqp: amqp, spool: try EventSpool(directory: FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("spool"))),
-                                            logger: TestEnvironment.logger("tracker"))
-            let router = Router()
-            SiteEvents<BasicRequestContext>(signer: signer, recorder: recorder).addRoutes(to: router)
+            let (amqp, signer, recorder, router) = try await Self.tracker("site-chain")
             let key = signer.encode(TrackingToken(kind: .site, accountId: harness.account._id, databaseId: db, messageId: "", profileId: ""))
             try await Application(router: router).test(.router) { tracker in
                 _ = try await tracker.execute(uri: "/e", method: .post, body: ByteBuffer(string:
