@@ -89,9 +89,13 @@ public struct CampaignRunner: Sendable {
             try await store.save(run)
             try await store.setStatus(campaign, .sending, lastRun: run._id)
         }
-        if run.status == .waiting {
+        if run.status == .waiting || run.status == .queued {
+            // Taken up again (after a limit's wait, a resume, or a restart): sending, unless paused meanwhile.
+            let from = run.status
             run.status = .sending
             run.resumeAt = nil
+            run.message = ""
+            guard try await store.save(run, ifStatus: [from]) else { return }
         }
         if run.checkpoint.isEmpty && run.queued == 0 && run.phase != "winner" {
             try await sendObserverCopies(campaign, run: run, database: database, variants: variants, builder: builder)
@@ -111,7 +115,7 @@ public struct CampaignRunner: Sendable {
                 run.status = .waiting
                 run.resumeAt = Date().addingTimeInterval(wait)
                 run.message = "waiting for the sending limit"
-                try await store.save(run)
+                try await store.save(run, ifStatus: [.sending])
                 return
             }
             // Never more members in a batch than the limits leave room for (each may be one message).
@@ -120,20 +124,18 @@ public struct CampaignRunner: Sendable {
             position += ids.count
             try await send(batch: ids, run: &run, campaign: campaign, database: database, variants: variants, builder: builder)
             run.checkpoint = last
-            run.updatedAt = Date()
-            try await store.save(run)
+            try await store.saveProgress(run)
         }
         run.finishedAt = Date()
         run.message = ""
+        // Done, unless paused or cancelled meanwhile (a resumed run finds nothing left and ends then).
         if run.phase == "test", let test = campaign.test, test.share < 1 {
             run.status = .testing
             run.resumeAt = Date().addingTimeInterval(Double(test.waitMinutes) * 60)
-            try await store.save(run)
-            try await store.setStatus(campaign, .testing)
+            if try await store.save(run, ifStatus: [.sending]) { try await store.setStatus(campaign, .testing) }
         } else {
             run.status = .sent
-            try await store.save(run)
-            try await store.setStatus(campaign, campaign.kind == .regular ? .scheduled : .sent)
+            if try await store.save(run, ifStatus: [.sending]) { try await store.setStatus(campaign, campaign.kind == .regular ? .scheduled : .sent) }
         }
     }
 

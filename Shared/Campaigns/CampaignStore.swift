@@ -42,6 +42,26 @@ public struct CampaignStore: Sendable {
         _ = try await runs.replaceOne(filter: ["_id": .string(run._id)], replacement: run, upsert: true)
     }
 
+    /// Saves a run only while its stored status is one of `statuses`, so that a pause or a cancel
+    /// made in the panel meanwhile is never overwritten. False when it was not saved.
+    @discardableResult
+    public func save(_ run: CampaignRun, ifStatus statuses: [CampaignRun.Status]) async throws -> Bool {
+        var run = run
+        run.updatedAt = Date()
+        let filter: BSONDocument = ["$and": [["_id": .string(run._id)], ["status": ["$in": .array(statuses.map { .string($0.rawValue) })]]]]
+        return try await runs.replaceOne(filter: filter, replacement: run).matchedCount == 1
+    }
+
+    /// A run's progress after a batch — checkpoint and counts — leaving its status as the panel may have set it.
+    public func saveProgress(_ run: CampaignRun) async throws {
+        var skipped = BSONDocument()
+        for (reason, count) in run.skipped.sorted(by: { $0.key < $1.key }) { skipped.append(reason, .int64(Int64(count))) }
+        _ = try await runs.updateOne(filter: ["_id": .string(run._id)], update: [
+            "$set": ["checkpoint": .string(run.checkpoint), "queued": .int64(Int64(run.queued)), "failed": .int64(Int64(run.failed)), "skipped": .document(skipped)],
+            "$currentDate": ["updatedAt": true],
+        ])
+    }
+
     public func setStatus(_ campaign: Campaign, _ status: Campaign.Status, lastRun: String? = nil) async throws {
         var set: BSONDocument = ["status": .string(status.rawValue)]
         if let lastRun { set["lastRunId"] = .string(lastRun) }
