@@ -301,7 +301,15 @@ public final class MailSender: Service, Sendable {
             case .close:
                 return
             case .wait(let seconds):
-                if seconds > 10 { return }
+                if seconds > 10 {
+                    // A rate limit that allows nothing for a while: the destination waits, and its
+                    // messages wait in the delay queues rather than in this node (no reconnecting meanwhile).
+                    let until = Date().addingTimeInterval(seconds)
+                    for message in await site.suspend(until: until, reason: "rate limit: the next message may go at \(until)") {
+                        park(message, until: until, attempts: message.attempts)
+                    }
+                    return
+                }
                 try await Task.sleep(for: .milliseconds(Int(seconds * 1000) + 5))
             case .send(let message):
                 try await send(message, on: session, site: site, host: host)
