@@ -202,7 +202,7 @@ public final class MailSender: Service, Sendable {
             fail(message, reason: "purged", diagnostic: "purged by \(control!.updatedBy) from the queue of \(site.site)")
             return
         }
-        let rule = await site.rule
+        let rule = retryRule(for: message, route: await site.route)
         if message.attempts > 0, now.timeIntervalSince(message.firstAttemptAt) > Double(rule.retry.maxAgeSeconds) {
             expire(message, reason: "deferred for longer than \(rule.retry.maxAgeSeconds) s")
             return
@@ -288,7 +288,9 @@ public final class MailSender: Service, Sendable {
             // No host could be reached or took a message: the destination waits, and its messages are deferred.
             let until = Date().addingTimeInterval(Double(min(max(rule.backoffSeconds, 30), 300)))
             let waiting = await site.suspend(until: until, reason: "\(failure)")
-            for message in waiting { defer_(message, rule: rule, reply: "\(failure)", host: route.hosts.first?.name ?? "", now: Date()) }
+            for message in waiting {
+                defer_(message, rule: retryRule(for: message, route: route), reply: "\(failure)", host: route.hosts.first?.name ?? "", now: Date())
+            }
             await site.count(deferred: waiting.count)
             logger.warning("destination unreachable; deferred", metadata: ["mta.site": "\(site.site)", "count": "\(waiting.count)", "error": "\(failure)"])
         }
@@ -323,6 +325,7 @@ public final class MailSender: Service, Sendable {
         let bytes = sign(message)
         let envelope = SMTPEnvelope(mailFrom: message.email.mailFrom, recipient: message.email.recipient)
         let rule = await site.rule
+        let retry = retryRule(for: message, route: await site.route)
         do {
             let transaction = try await session.send(envelope, message: bytes)
             await site.finished(delivered: true, reply: transaction.reply.description)
@@ -337,7 +340,7 @@ public final class MailSender: Service, Sendable {
                     return
                 }
                 await site.finished(deferred: true, reply: reply.description)
-                defer_(message, rule: rule, reply: "\(stage): \(reply)", host: host, now: Date())
+                defer_(message, rule: retry, reply: "\(stage): \(reply)", host: host, now: Date())
                 if reply.code == 421 || reply.enhancedStatus?.hasPrefix("4.7.") == true {
                     // The receiver asks to slow down: nothing goes there for the rule's backoff.
                     let until = Date().addingTimeInterval(Double(rule.backoffSeconds))
@@ -355,10 +358,17 @@ public final class MailSender: Service, Sendable {
                     throw error
                 }
                 await site.finished(deferred: true, reply: error.description)
-                defer_(message, rule: rule, reply: error.description, host: host, now: Date())
+                defer_(message, rule: retry, reply: error.description, host: host, now: Date())
                 throw error
             }
         }
+    }
+
+    /// The rule whose retry schedule a message keeps: its own domain's (domains sharing MX hosts share
+    /// connections and rates through the site's rule, but each keeps its own retries and maximum age).
+    func retryRule(for message: OutboundMessage, route: MailRoute) -> DestinationRule {
+        let rules = state.withLock { $0.rules }
+        return DestinationRule.applying(to: message.domain, hosts: route.hosts.map(\.name), among: rules)
     }
 
     /// The message signed by its sending domain's key; as it is when the domain has none.

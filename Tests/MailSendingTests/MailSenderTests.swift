@@ -46,21 +46,26 @@ struct MailSenderTests {
 
     @Test("4xx is retried on schedule and then delivered; 5xx bounces with its reason; 4xx past the maximum age expires")
     func retriesAndBounces() async throws {
-        let harness = try await SenderHarness(mx: [("example.test", "mx.example.test")])
+        // Two domains on one MX host, each with its own rule: quick retries kept for two minutes, and
+        // quick retries given up after 3 seconds (however busy the machine, "later" never expires).
+        let harness = try await SenderHarness(mx: [("example.test", "mx.example.test"), ("short.test", "mx.example.test")])
         let sink = try await AIOSMTPServer(rules: [
             .init(pattern: "later@*", reply: "451 4.3.0 Try again later", times: 1),
             .init(pattern: "gone@*", reply: "550 5.1.1 <gone@example.test>: user unknown"),
             .init(pattern: "never@*", reply: "452 4.2.2 Mailbox full"),
         ])
         try await harness.save(DestinationRule(name: "Quick retries", match: "example.test",
+                                               retry: RetrySchedule(firstDelaySeconds: 1, factor: 1, maxDelaySeconds: 1, maxAgeSeconds: 120, jitter: 0)),
+                               in: DestinationRule.collectionName)
+        try await harness.save(DestinationRule(name: "Short-lived", match: "short.test",
                                                retry: RetrySchedule(firstDelaySeconds: 1, factor: 1, maxDelaySeconds: 1, maxAgeSeconds: 3, jitter: 0)),
                                in: DestinationRule.collectionName)
         try await harness.startNode(harness.configuration(port: sink.port))
-        try await harness.publish(["later@example.test", "gone@example.test", "never@example.test"].map { SenderHarness.delivery(to: $0) })
+        try await harness.publish(["later@example.test", "gone@example.test", "never@short.test"].map { SenderHarness.delivery(to: $0) })
 
         var events: [Herald_Events_V1_MessageEvent] = []
         // later: deferred, delivered. gone: bounced. never: deferred until 3 s have passed, then expired.
-        while !(events.contains { $0.recipient == "never@example.test" && $0.kind == .expired }) {
+        while !(events.contains { $0.recipient == "never@short.test" && $0.kind == .expired }) || !(events.contains { $0.recipient == "later@example.test" && $0.kind == .delivered }) {
             events += try await harness.outcomes(1, timeout: .seconds(30))
         }
         let later = events.filter { $0.recipient == "later@example.test" }
@@ -72,7 +77,7 @@ struct MailSenderTests {
         #expect(gone.map(\.kind) == [.bounced])
         #expect(gone.first?.bounce.hard == true && gone.first?.bounce.reason == "userunknown" && gone.first?.bounce.enhancedStatus == "5.1.1")
         #expect(gone.first?.bounce.smtpCode == 550)
-        let never = events.filter { $0.recipient == "never@example.test" }
+        let never = events.filter { $0.recipient == "never@short.test" }
         #expect(never.last?.kind == .expired)
         #expect(never.dropLast().allSatisfy { $0.kind == .deferred } && never.count >= 2)
         #expect(!never.contains { $0.kind == .bounced }, "an expired deferral is not a bounce")
