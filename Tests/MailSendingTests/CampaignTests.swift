@@ -228,7 +228,7 @@ struct CampaignTests {
 
     @Test("an A/B test sends two subjects to its share, then the winner by opens to the rest")
     func abTest() async throws {
-        let world = try await World(batchSize: 5, extra: 17)
+        let world = try await World(batchSize: 10, extra: 45)
         try await world.start()
         let campaign = try await world.campaign {
             $0.variants = [CampaignVariant(id: "A", subject: "Subject A"), CampaignVariant(id: "B", subject: "Subject B")]
@@ -238,7 +238,7 @@ struct CampaignTests {
         let tested = try await world.waitForRun(run._id, status: .testing)
         let testSends = try await world.sends(run._id).filter { !$0.observer }
         #expect(tested.queued == testSends.count)
-        #expect(testSends.count > 3 && testSends.count < 17, "only the test share (about half of 20) got the test: \(testSends.count)")
+        #expect(testSends.count > 8 && testSends.count < 40, "only the test share (about half of 48) got the test: \(testSends.count)")
         #expect(Set(testSends.map(\.variant)) == ["A", "B"])
         // The variants' results: a recipient of the test opens (what the tracker's open pixel would record).
         let opener = try #require(testSends.first)
@@ -246,12 +246,12 @@ struct CampaignTests {
         try await world.scheduler.tick()
         let done = try await world.waitForRun(run._id)
         let all = try await world.sends(run._id)
-        #expect(all.count == 20)
+        #expect(all.count == 48)
         let winner = try #require(try await world.store.campaigns.findOne(["_id": .string(campaign._id)])?.test?.winner)
         #expect(winner == opener.variant)
         #expect(all.filter { !testSends.map(\._id).contains($0._id) }.allSatisfy { $0.variant == winner })
-        #expect(done.queued == 20)
-        let received = try await world.sink.waitForMessages(20)
+        #expect(done.queued == 48)
+        let received = try await world.sink.waitForMessages(48)
         #expect(received.filter { !testSends.map(\.address).contains($0.recipients[0]) }.allSatisfy { $0.text.contains("Subject: Subject \(winner)") })
         await world.finish()
     }
