@@ -11,13 +11,16 @@ public struct AccountLimits: Codable, Sendable, Equatable {
     public var perHour: Int?
     public var perDay: Int?
     public var rampUp: RampUp?
+    /// The IP pool the account's messages go out from when a campaign names none.
+    public var ipPool: String?
     public var updatedAt: Date
 
-    public init(accountId: String, perHour: Int? = nil, perDay: Int? = nil, rampUp: RampUp? = nil, updatedAt: Date = Date()) {
+    public init(accountId: String, perHour: Int? = nil, perDay: Int? = nil, rampUp: RampUp? = nil, ipPool: String? = nil, updatedAt: Date = Date()) {
         _id = accountId
         self.perHour = perHour
         self.perDay = perDay
         self.rampUp = rampUp
+        self.ipPool = ipPool
         self.updatedAt = updatedAt
     }
 

@@ -56,6 +56,7 @@ public struct CampaignRunner: Sendable {
         guard var run = try await store.runs.findOne(["_id": .string(runId)]) else { return }
         guard [.queued, .sending, .waiting].contains(run.status) else { return }
         guard var campaign = try await store.campaigns.findOne(["_id": .string(run.campaignId)]) else { return }
+        campaign = try await store.withAccountPool(campaign)
         do {
             try await expand(&run, campaign: &campaign)
         } catch let stop as Stop {

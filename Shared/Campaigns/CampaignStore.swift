@@ -136,6 +136,14 @@ public struct CampaignStore: Sendable {
         return (nil, left)
     }
 
+    /// The campaign as it sends: with the account's IP pool when it names none of its own.
+    public func withAccountPool(_ campaign: Campaign) async throws -> Campaign {
+        guard campaign.ipPool.isEmpty, let pool = try await limits.findOne(["_id": .string(campaign.accountId)])?.ipPool, !pool.isEmpty else { return campaign }
+        var campaign = campaign
+        campaign.ipPool = pool
+        return campaign
+    }
+
     /// Moves every account's ramp-up to today: yesterday's sent, bounced and complained counts decide
     /// today's allowance. Returns the accounts whose allowance changed.
     @discardableResult

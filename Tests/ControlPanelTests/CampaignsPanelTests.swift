@@ -209,6 +209,11 @@ import Testing
             let limits = try jsonObject(try await client.execute(uri: "/api/v1/delivery/limits", method: .put, headers: auth,
                                                                  body: ByteBuffer(string: #"{"perDay": 50000, "rampUp": {"startPerDay": 1000, "factor": 2}}"#)))
             #expect(limits["allowanceToday"] as? Int == 1000)
+            let unknownPool = try await client.execute(uri: "/api/v1/delivery/limits", method: .put, headers: auth, body: ByteBuffer(string: #"{"ipPool": "nope"}"#))
+            #expect(unknownPool.status == .unprocessableContent && String(buffer: unknownPool.body).contains("\"field\":\"ipPool\""))
+            let pooled = try jsonObject(try await client.execute(uri: "/api/v1/delivery/limits", method: .put, headers: auth,
+                                                                 body: ByteBuffer(string: #"{"perDay": 50000, "rampUp": {"startPerDay": 1000, "factor": 2}, "ipPool": "marketing"}"#)))
+            #expect(pooled["ipPool"] as? String == "marketing" && pooled["allowanceToday"] as? Int == 1000, "the ramp-up's progress is kept")
 
             let page = try await browser.get("/settings/delivery")
             #expect(page.status == .ok && page.body.contains("h1._domainkey.shop.test") && page.body.contains("mx.gmail.test") && page.body.contains("203.0.113.11"))

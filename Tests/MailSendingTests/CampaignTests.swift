@@ -210,6 +210,28 @@ struct CampaignTests {
         await world.finish()
     }
 
+    @Test("messages go out from the account's IP pool unless the campaign names its own")
+    func accountPool() async throws {
+        let world = try await World()
+        try await world.store.limits.insertOne(AccountLimits(accountId: "acc1", ipPool: "warm"))
+        for (name, pool) in [("Default pool", ""), ("Own pool", "own")] {
+            let campaign = try await world.campaign(name) { $0.ipPool = pool }
+            let run = CampaignRun(campaign: campaign, number: 1, scheduledFor: Date())
+            try await world.store.save(run)
+            try await world.runner.run(runId: run._id)
+        }
+        let consumer = try await world.harness.amqp.consume(queue: "delivery.email.bulk", prefetch: 10)
+        var pools: [String] = []
+        for try await delivery in consumer {
+            delivery.ack()
+            pools.append(try Herald_Delivery_V1_EmailDelivery(serializedBytes: delivery.body).ipPool)
+            if pools.count == 6 { break }
+        }
+        consumer.cancel()
+        #expect(pools.sorted() == ["own", "own", "own", "warm", "warm", "warm"])
+        await world.finish()
+    }
+
     @Test("the account's daily allowance (a ramp-up's) stops a run, which waits for the next day")
     func accountAllowance() async throws {
         let world = try await World()

@@ -73,7 +73,7 @@ struct DeliveryController {
         let limits = try await delivery.accountLimits(for: identity)
         let ramp = limits.rampUp
         return [
-            "perHour": limits.perHour.map(String.init) ?? "", "perDay": limits.perDay.map(String.init) ?? "",
+            "perHour": limits.perHour.map(String.init) ?? "", "perDay": limits.perDay.map(String.init) ?? "", "ipPool": limits.ipPool ?? "",
             "rampStart": ramp.map { String($0.startPerDay) } ?? "", "rampFactor": ramp.map { String($0.factor) } ?? "1.5",
             "rampMax": ramp?.maxPerDay.map(String.init) ?? "", "rampBounces": ramp.map { String($0.bounceThreshold * 100) } ?? "5",
             "rampComplaints": ramp.map { String($0.complaintThreshold * 100) } ?? "0.1", "allowance": limits.dailyAllowance.map(String.init) ?? "",
@@ -160,7 +160,8 @@ struct DeliveryController {
             let ramp = try start.map { DeliveryService.RampUpSettings(startPerDay: Int($0), factor: try number("rampFactor"), maxPerDay: try number("rampMax").map { Int($0) },
                                                                        bounceThreshold: try number("rampBounces").map { $0 / 100 },
                                                                        complaintThreshold: try number("rampComplaints").map { $0 / 100 }) }
-            _ = try await delivery.saveLimits(.init(perHour: try number("perHour").map { Int($0) }, perDay: try number("perDay").map { Int($0) }, rampUp: ramp),
+            _ = try await delivery.saveLimits(.init(perHour: try number("perHour").map { Int($0) }, perDay: try number("perDay").map { Int($0) }, rampUp: ramp,
+                                                    ipPool: form["ipPool"]),
                                               by: try context.requireIdentity())
         }
     }
@@ -245,8 +246,8 @@ struct DeliveryController {
     }
 
     struct LimitsView: Encodable {
-        let perHour: Int?, perDay: Int?, rampUp: RampUp?, allowanceToday: Int?
-        init(_ l: AccountLimits) { perHour = l.perHour; perDay = l.perDay; rampUp = l.rampUp; allowanceToday = l.dailyAllowance }
+        let perHour: Int?, perDay: Int?, rampUp: RampUp?, allowanceToday: Int?, ipPool: String?
+        init(_ l: AccountLimits) { perHour = l.perHour; perDay = l.perDay; rampUp = l.rampUp; allowanceToday = l.dailyAllowance; ipPool = l.ipPool }
     }
 
     @Sendable func apiLimits(_ request: Request, context: PanelRequestContext) async throws -> Response {

@@ -195,10 +195,13 @@ public struct DeliveryService: Sendable {
         public var perHour: Int?
         public var perDay: Int?
         public var rampUp: RampUpSettings?
-        public init(perHour: Int?, perDay: Int?, rampUp: RampUpSettings?) {
+        /// The IP pool for campaigns that name none (the default route when empty).
+        public var ipPool: String?
+        public init(perHour: Int?, perDay: Int?, rampUp: RampUpSettings?, ipPool: String? = nil) {
             self.perHour = perHour
             self.perDay = perDay
             self.rampUp = rampUp
+            self.ipPool = ipPool
         }
     }
 
@@ -223,6 +226,11 @@ public struct DeliveryService: Sendable {
         var after = before
         after.perHour = change.perHour
         after.perDay = change.perDay
+        let pool = (change.ipPool ?? "").trimmingCharacters(in: .whitespaces)
+        if !pool.isEmpty, try await pools.findOne(["_id": .string(pool)]) == nil {
+            throw InvalidInput("ipPool", "campaign_invalid", "there is no IP pool '\(pool)' (Settings → Delivery → IP pools)")
+        }
+        after.ipPool = pool.isEmpty ? nil : pool
         if let settings = change.rampUp {
             var fresh = RampUp(startPerDay: settings.startPerDay, factor: settings.factor ?? 1.5, maxPerDay: settings.maxPerDay,
                                bounceThreshold: settings.bounceThreshold ?? 0.05, complaintThreshold: settings.complaintThreshold ?? 0.001, day: RampUp.dayString(Date()))
@@ -240,6 +248,7 @@ public struct DeliveryService: Sendable {
         try await audit.record(identity.actor, "sending_limits.update", kind: "sending_limits", id: after._id, name: identity.account.name, changes: [
             .init(field: "perHour", before: before.perHour.map(String.init), after: after.perHour.map(String.init)),
             .init(field: "perDay", before: before.perDay.map(String.init), after: after.perDay.map(String.init)),
+            .init(field: "ipPool", before: before.ipPool, after: after.ipPool),
             .init(field: "rampUp", before: before.rampUp.map { "\($0.startPerDay)×\($0.factor)" }, after: after.rampUp.map { "\($0.startPerDay)×\($0.factor)" }),
         ].filter { $0.before != $0.after })
         return after

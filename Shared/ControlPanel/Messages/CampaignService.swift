@@ -346,7 +346,7 @@ public struct CampaignService: Sendable {
     /// variables, published at once on the transactional queue. Returns the message id.
     public func sendTriggered(_ id: String, profileId: String?, email: String?, data: [String: TemplateValue], by identity: Identity) async throws -> String {
         try identity.require(.campaigns, .send)
-        let campaign = try await campaign(id, for: identity)
+        let campaign = try await store.withAccountPool(try await campaign(id, for: identity))
         guard campaign.kind == .triggered else { throw InvalidInput("kind", "campaign_invalid", "only a triggered campaign is sent by API calls") }
         guard campaign.status == .active else { throw InvalidInput("status", "campaign_state", "send", campaign.status.rawValue) }
         guard let amqp else { throw InvalidInput("status", "import_no_broker") }
