@@ -101,12 +101,8 @@ public struct CampaignStore: Sendable {
     }
 
     /// How long a campaign must wait before its next batch to keep within its own limits and its
-    /// account's (per hour, per day, the ramp-up's allowance for today); nil when it may go on.
-    /// Also returns how many more messages may go now (nil: no limit).
-    public func limitWait(_ campaign: Campaign, batch: Int, now: Date = Date()) async throws -> TimeInterval? {
-        try await room(for: campaign, now: now).wait
-    }
-
+    /// account's (per hour, per day, the ramp-up's allowance for today), nil when it may go on; and
+    /// how many more messages may go now (nil: no limit).
     public func room(for campaign: Campaign, now: Date = Date()) async throws -> (wait: TimeInterval?, left: Int?) {
         var left: Int?
         func take(_ limit: Int?, sent: () async throws -> Int) async throws -> Bool {

@@ -32,14 +32,12 @@ public struct MailSenderConfiguration: Sendable {
     public var relay: Relay?
     /// Deliveries taken from the bulk and retry queues before acknowledging (`mta.prefetch`).
     public var prefetch: Int
-    /// How long a connection waits for more messages before it closes.
-    public var idleTimeout: Duration
     /// How often settings (rules, pools, keys, controls) are read again and the node reports.
     public var refreshInterval: Duration
 
     public init(
         node: String, heloName: String, smtpPort: Int = 25, tls: SMTPClient.TLSPolicy = .opportunistic, trustedCertificates: String? = nil,
-        dnsServer: String? = nil, relay: Relay? = nil, prefetch: Int = 2000, idleTimeout: Duration = .seconds(2), refreshInterval: Duration = .seconds(2)
+        dnsServer: String? = nil, relay: Relay? = nil, prefetch: Int = 2000, refreshInterval: Duration = .seconds(2)
     ) {
         self.node = node
         self.heloName = heloName
@@ -49,7 +47,6 @@ public struct MailSenderConfiguration: Sendable {
         self.dnsServer = dnsServer
         self.relay = relay
         self.prefetch = prefetch
-        self.idleTimeout = idleTimeout
         self.refreshInterval = refreshInterval
     }
 }

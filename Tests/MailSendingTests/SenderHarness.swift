@@ -41,7 +41,7 @@ final class SenderHarness: @unchecked Sendable {
 
     func configuration(port: Int, node: String = "node-a") -> MailSenderConfiguration {
         MailSenderConfiguration(node: node, heloName: "sender.herald.test", smtpPort: port, dnsServer: dns.address, prefetch: 500,
-                                idleTimeout: .milliseconds(500), refreshInterval: .milliseconds(300))
+                                refreshInterval: .milliseconds(300))
     }
 
     /// Starts a sender node in this process.

@@ -151,17 +151,11 @@ struct CampaignsController {
     func draft(from form: FormData, current: Campaign) throws -> CampaignService.Draft {
         var draft = CampaignService.Draft(name: form["name"] ?? current.name, kind: current.kind, databaseId: current.databaseId,
                                           segmentId: (form["segmentId"] ?? "").isEmpty ? current.segmentId : form["segmentId"], templateId: form["templateId"] ?? current.templateId)
-        func number(_ name: String) throws -> Int? {
-            let text = (form[name] ?? "").trimmingCharacters(in: .whitespaces)
-            if text.isEmpty { return nil }
-            guard let n = Int(text) else { throw InvalidInput(name, "not_a_number", text) }
-            return n
-        }
         draft.resource = form["resource"] ?? ""
         draft.observers = (form["observers"] ?? "").split(whereSeparator: { $0 == "\n" || $0 == "," || $0 == "\r" }).map(String.init)
-        draft.limits = SendingLimits(perHour: try number("perHour"), perDay: try number("perDay"))
-        draft.policies = SendingPolicies(quietFrom: try number("quietFrom"), quietTo: try number("quietTo"), frequencyCap: try number("frequencyCap"),
-                                         frequencyDays: try number("frequencyDays") ?? 7)
+        draft.limits = SendingLimits(perHour: try form.optionalInt("perHour"), perDay: try form.optionalInt("perDay"))
+        draft.policies = SendingPolicies(quietFrom: try form.optionalInt("quietFrom"), quietTo: try form.optionalInt("quietTo"), frequencyCap: try form.optionalInt("frequencyCap"),
+                                         frequencyDays: try form.optionalInt("frequencyDays") ?? 7)
         draft.ipPool = form["ipPool"] ?? ""
         let zone = (form["timeZone"] ?? "UTC").isEmpty ? "UTC" : form["timeZone"]!
         var schedule = current.schedule
@@ -177,8 +171,8 @@ struct CampaignsController {
         let lines = (form["variants"] ?? "").split(whereSeparator: \.isNewline).map { $0.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
         draft.variants = lines.filter { !($0.first ?? "").isEmpty }.map { CampaignVariant(id: $0[0], subject: $0.count > 1 && !$0[1].isEmpty ? $0[1] : nil,
                                                                                           fromName: $0.count > 2 && !$0[2].isEmpty ? $0[2] : nil) }
-        if let share = try number("testShare"), !(draft.variants ?? []).isEmpty {
-            draft.test = SplitTest(share: Double(share) / 100, metric: form["metric"] == "clicks" ? .clicks : .opens, waitMinutes: try number("testWait") ?? 240)
+        if let share = try form.optionalInt("testShare"), !(draft.variants ?? []).isEmpty {
+            draft.test = SplitTest(share: Double(share) / 100, metric: form["metric"] == "clicks" ? .clicks : .opens, waitMinutes: try form.optionalInt("testWait") ?? 240)
         }
         return draft
     }

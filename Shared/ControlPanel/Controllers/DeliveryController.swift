@@ -107,18 +107,12 @@ struct DeliveryController {
     @Sendable func ruleFromForm(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let form = try await FormData.read(request, context: context)
         return try await handle(context) {
-            func number(_ name: String) throws -> Int? {
-                let text = (form[name] ?? "").trimmingCharacters(in: .whitespaces)
-                if text.isEmpty { return nil }
-                guard let n = Int(text) else { throw InvalidInput(name, "not_a_number", text) }
-                return n
-            }
             var rule = DestinationRule(id: (form["id"] ?? "").isEmpty ? UUID().uuidString.lowercased() : form["id"]!, name: form["name"] ?? "", match: form["match"] ?? "",
-                                       maxConnections: try number("maxConnections") ?? 10, messagesPerConnection: try number("messagesPerConnection") ?? 100,
-                                       perMinute: try number("perMinute"), perHour: try number("perHour"), backoffSeconds: try number("backoff") ?? 300,
+                                       maxConnections: try form.optionalInt("maxConnections") ?? 10, messagesPerConnection: try form.optionalInt("messagesPerConnection") ?? 100,
+                                       perMinute: try form.optionalInt("perMinute"), perHour: try form.optionalInt("perHour"), backoffSeconds: try form.optionalInt("backoff") ?? 300,
                                        tls: SMTPClient.TLSPolicy(rawValue: form["tls"] ?? ""))
-            rule.retry.firstDelaySeconds = try number("firstDelay") ?? rule.retry.firstDelaySeconds
-            rule.retry.maxAgeSeconds = (try number("maxAgeHours")).map { $0 * 3600 } ?? rule.retry.maxAgeSeconds
+            rule.retry.firstDelaySeconds = try form.optionalInt("firstDelay") ?? rule.retry.firstDelaySeconds
+            rule.retry.maxAgeSeconds = (try form.optionalInt("maxAgeHours")).map { $0 * 3600 } ?? rule.retry.maxAgeSeconds
             _ = try await delivery.save(rule, by: try context.requireIdentity())
         }
     }
@@ -150,17 +144,11 @@ struct DeliveryController {
     @Sendable func limitsFromForm(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let form = try await FormData.read(request, context: context)
         return try await handle(context) {
-            func number(_ name: String) throws -> Double? {
-                let text = (form[name] ?? "").trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".")
-                if text.isEmpty { return nil }
-                guard let n = Double(text) else { throw InvalidInput(name, "not_a_number", text) }
-                return n
-            }
-            let start = try number("rampStart")
-            let ramp = try start.map { DeliveryService.RampUpSettings(startPerDay: Int($0), factor: try number("rampFactor"), maxPerDay: try number("rampMax").map { Int($0) },
-                                                                       bounceThreshold: try number("rampBounces").map { $0 / 100 },
-                                                                       complaintThreshold: try number("rampComplaints").map { $0 / 100 }) }
-            _ = try await delivery.saveLimits(.init(perHour: try number("perHour").map { Int($0) }, perDay: try number("perDay").map { Int($0) }, rampUp: ramp,
+            let start = try form.optionalNumber("rampStart")
+            let ramp = try start.map { DeliveryService.RampUpSettings(startPerDay: Int($0), factor: try form.optionalNumber("rampFactor"), maxPerDay: try form.optionalNumber("rampMax").map { Int($0) },
+                                                                       bounceThreshold: try form.optionalNumber("rampBounces").map { $0 / 100 },
+                                                                       complaintThreshold: try form.optionalNumber("rampComplaints").map { $0 / 100 }) }
+            _ = try await delivery.saveLimits(.init(perHour: try form.optionalNumber("perHour").map { Int($0) }, perDay: try form.optionalNumber("perDay").map { Int($0) }, rampUp: ramp,
                                                     ipPool: form["ipPool"]),
                                               by: try context.requireIdentity())
         }

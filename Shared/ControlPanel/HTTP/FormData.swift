@@ -27,6 +27,22 @@ public struct FormData: Sendable {
 
     public func flag(_ name: String) -> Bool { ["on", "true", "1", "yes"].contains(self[name] ?? "") }
 
+    /// A whole number, or nil when the field is empty (no limit, the default…).
+    public func optionalInt(_ name: String) throws -> Int? {
+        let text = (self[name] ?? "").trimmingCharacters(in: .whitespaces)
+        if text.isEmpty { return nil }
+        guard let value = Int(text) else { throw InvalidInput(name, "not_a_number", text) }
+        return value
+    }
+
+    /// A number (a decimal comma is read as a point), or nil when the field is empty.
+    public func optionalNumber(_ name: String) throws -> Double? {
+        let text = (self[name] ?? "").trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".")
+        if text.isEmpty { return nil }
+        guard let value = Double(text) else { throw InvalidInput(name, "not_a_number", text) }
+        return value
+    }
+
     public func int(_ name: String) throws -> Int {
         guard let text = self[name]?.trimmingCharacters(in: .whitespaces), let value = Int(text) else {
             throw InvalidInput(name, "not_a_number")
