@@ -249,7 +249,7 @@ let package = Package(
             dependencies: ["Content", "Templates", "CustomerData", "HeraldTesting", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/ContentTests", resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "SMTPTests", dependencies: ["SMTP", "DNS", "MIME", "HeraldTesting"], path: "Tests/SMTPTests"),
+        .testTarget(name: "SMTPTests", dependencies: ["SMTP", "DNS", "MIME", "HeraldTesting", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/SMTPTests"),
         .testTarget(
             name: "MailSendingTests",
             dependencies: [

@@ -96,6 +96,7 @@ public struct SMTPClient: Sendable {
         }
         return try await channel.executeThenClose { inbound, outbound in
             let session = SMTPSession(client: self, channel: channel.channel, replies: inbound.makeAsyncIterator(), outbound: outbound)
+            defer { session.finish() }
             try await session.open()
             let result = try await body(session)
             await session.quit()

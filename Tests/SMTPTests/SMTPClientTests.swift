@@ -4,7 +4,8 @@ import Glibc
 #endif
 import HeraldTesting
 import MIME
-import SMTP
+import NIOCore
+@testable import SMTP
 import Testing
 
 @Suite("SMTP client against real servers")
@@ -156,6 +157,39 @@ struct SMTPClientTests {
         try await sink.waitForMessages(5)
     }
 
+    @Test("the next message's MAIL, RCPT and DATA go out with a message's end (RFC 2920); one announced and never sent is not delivered")
+    func announcedTransactions() async throws {
+        let sink = try await SMTPSink()
+        let client = SMTPClient(host: "127.0.0.1", port: sink.port, heloName: "sender.test")
+        func letter(_ n: Int) -> (envelope: SMTPEnvelope, message: [UInt8]) {
+            let mail = MailMessage(from: MailAddress("news@shop.test"), to: [MailAddress("r\(n)@example.test")], subject: "Letter \(n)",
+                                   text: ".a line that starts with a dot\r\nletter \(n)", messageID: "m\(n)@shop.test")
+            return (SMTPEnvelope(mailFrom: "b\(n)@shop.test", recipient: "r\(n)@example.test"), mail.rendered())
+        }
+        try await client.session { session in
+            for n in 1...3 {
+                let transaction = try await session.send(letter(n).envelope, message: letter(n).message, announcing: n < 3 ? letter(n + 1) : nil)
+                #expect(transaction.accepted == ["r\(n)@example.test"])
+            }
+        }
+        // Announced, then the session ends: the connection is closed inside DATA, so nothing is delivered.
+        try await client.session { session in
+            _ = try await session.send(letter(4).envelope, message: letter(4).message, announcing: letter(5))
+        }
+        // Announced, then a different message: refused before anything reaches the server.
+        await #expect(throws: SMTPError.self) {
+            try await client.session { session in
+                _ = try await session.send(letter(6).envelope, message: letter(6).message, announcing: letter(7))
+                _ = try await session.send(letter(8).envelope, message: letter(8).message)
+            }
+        }
+        _ = try await client.session { session in try await session.send(letter(9).envelope, message: letter(9).message) }
+        try await sink.waitForMessages(6)
+        #expect(Set(sink.recipients()) == ["r1@example.test", "r2@example.test", "r3@example.test", "r4@example.test", "r6@example.test", "r9@example.test"])
+        let bodies = sink.messageFiles().compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+        #expect(bodies.allSatisfy { $0.contains("\n.a line that starts with a dot") && !$0.contains("\n..a line") }, "dot-stuffing is undone by the server")
+    }
+
     @Test("a server that never greets times out; a closed port fails to connect")
     func timeouts() async throws {
         // A listening socket that never accepts: the connection is made by the kernel, and no greeting ever comes.
@@ -197,5 +231,26 @@ struct SMTPWireTests {
         #expect(c.pipelining && c.startTLS && c.eightBitMIME && c.smtpUTF8)
         #expect(c.maximumSize == 1000)
         #expect(c.authentication == ["PLAIN", "LOGIN"])
+    }
+
+    @Test func dotStuffing() {
+        func stuffed(_ text: String) -> String {
+            var buffer = ByteBufferAllocator().buffer(capacity: 64)
+            SMTPSession.appendDotStuffed(Array(text.utf8), to: &buffer)
+            return buffer.readString(length: buffer.readableBytes)!
+        }
+        #expect(stuffed("a\r\nb\r\n") == "a\r\nb\r\n.\r\n")
+        #expect(stuffed(".start\r\n") == "..start\r\n.\r\n")
+        #expect(stuffed("a\r\n.\r\n..b\r\nc.d\r\n") == "a\r\n..\r\n...b\r\nc.d\r\n.\r\n")
+        #expect(stuffed("no end") == "no end\r\n.\r\n")
+        #expect(stuffed("ends in a dot line\r\n.") == "ends in a dot line\r\n..\r\n.\r\n")
+        #expect(stuffed("") == "\r\n.\r\n")
+    }
+
+    @Test func eightBitDetection() {
+        #expect(!SMTPSession.hasEightBitBytes(Array("plain ASCII text, longer than one word".utf8)))
+        #expect(SMTPSession.hasEightBitBytes(Array("word-aligned é here".utf8)))
+        #expect(SMTPSession.hasEightBitBytes(Array("1234567890123456é".utf8)))
+        #expect(!SMTPSession.hasEightBitBytes([]))
     }
 }
