@@ -298,36 +298,62 @@ public final class MailSender: Service, Sendable {
     }
 
     private func serve(_ site: DeliverySite, session: SMTPSession, host: String, source: String?) async throws {
-        while true {
-            switch await site.next(source: source, sent: session.transactions) {
-            case .close:
-                return
-            case .wait(let seconds):
-                if seconds > 10 {
-                    // A rate limit that allows nothing for a while: the destination waits, and its
-                    // messages wait in the delay queues rather than in this node (no reconnecting meanwhile).
-                    let until = Date().addingTimeInterval(seconds)
-                    for message in await site.suspend(until: until, reason: "rate limit: the next message may go at \(until)") {
-                        park(message, until: until, attempts: message.attempts)
+        // The message announced with the last one's end (PIPELINING), signed; it is sent next.
+        var upcoming: (message: OutboundMessage, bytes: [UInt8])?
+        do {
+            while true {
+                let current: (message: OutboundMessage, bytes: [UInt8])
+                if let announced = upcoming {
+                    current = announced
+                    upcoming = nil
+                } else {
+                    switch await site.next(source: source, sent: session.transactions) {
+                    case .close:
+                        return
+                    case .wait(let seconds):
+                        if seconds > 10 {
+                            // A rate limit that allows nothing for a while: the destination waits, and its
+                            // messages wait in the delay queues rather than in this node (no reconnecting meanwhile).
+                            let until = Date().addingTimeInterval(seconds)
+                            for message in await site.suspend(until: until, reason: "rate limit: the next message may go at \(until)") {
+                                park(message, until: until, attempts: message.attempts)
+                            }
+                            return
+                        }
+                        try await Task.sleep(for: .milliseconds(Int(seconds * 1000) + 5))
+                        continue
+                    case .send(let message):
+                        current = (message, sign(message))
                     }
-                    return
                 }
-                try await Task.sleep(for: .milliseconds(Int(seconds * 1000) + 5))
-            case .send(let message):
-                try await send(message, on: session, site: site, host: host)
+                // The one after it, when it may go at once, is announced with this one's end.
+                if session.capabilities.pipelining, case .send(let following) = await site.next(source: source, sent: session.transactions + 1) {
+                    upcoming = (following, sign(following))
+                }
+                try await send(current.message, bytes: current.bytes, announcing: upcoming, on: session, site: site, host: host)
             }
+        } catch {
+            if let upcoming {
+                // Announced but not sent: it waits for the next connection, or with the others while the destination backs off.
+                await site.putBack(upcoming.message)
+                if let until = await site.holdUntil() {
+                    for message in await site.drain() { park(message, until: until, attempts: message.attempts) }
+                }
+            }
+            throw error
         }
     }
 
     /// One attempt at one message on an open session; settles its outcome. Throws when the
     /// session cannot go on.
-    private func send(_ message: OutboundMessage, on session: SMTPSession, site: DeliverySite, host: String) async throws {
-        let bytes = sign(message)
+    private func send(_ message: OutboundMessage, bytes: [UInt8], announcing next: (message: OutboundMessage, bytes: [UInt8])?,
+                      on session: SMTPSession, site: DeliverySite, host: String) async throws {
         let envelope = SMTPEnvelope(mailFrom: message.email.mailFrom, recipient: message.email.recipient)
         let rule = await site.rule
         let retry = retryRule(for: message, route: await site.route)
         do {
-            let transaction = try await session.send(envelope, message: bytes)
+            let following = next.map { (envelope: SMTPEnvelope(mailFrom: $0.message.email.mailFrom, recipient: $0.message.email.recipient), message: $0.bytes) }
+            let transaction = try await session.send(envelope, message: bytes, announcing: following)
             await site.finished(delivered: true, reply: transaction.reply.description)
             settle(message, event: event(message, .delivered, host: host, reply: transaction.reply.description))
         } catch let error as SMTPError {

@@ -4,8 +4,9 @@ import Foundation
 import ServiceSupport
 
 /// One delivery in mta-sender's hands: the rendered message from the bus, where it came from
-/// (to acknowledge it once its outcome is safe), and its history of attempts.
-struct OutboundMessage: Sendable {
+/// (to acknowledge it once its outcome is safe), and its history of attempts. A class: it passes
+/// through several queues and actors, and a copy is then one reference, not a dozen.
+final class OutboundMessage: Sendable {
     let delivery: AMQPDelivery
     let email: Herald_Delivery_V1_EmailDelivery
     /// The recipient's domain, lower case.
