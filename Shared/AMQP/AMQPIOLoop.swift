@@ -201,7 +201,8 @@ final class AMQPIOLoop: @unchecked Sendable {
             runCommands()
             pumpPublishes()
             readFrames()
-            if state != nil { waitForActivity(milliseconds: 250) }
+            // Held acknowledgements are looked at again within their hold limit.
+            if state != nil { waitForActivity(milliseconds: acks.isHolding ? 20 : 250) }
         }
     }
 
@@ -419,16 +420,19 @@ final class AMQPIOLoop: @unchecked Sendable {
         flushAcks()
     }
 
-    /// Sends the coalesced acknowledgements of `channel` (or of every channel) as `multiple` acks.
+    /// Sends the acknowledgements the coalescer has for `channel`, all of them (before another
+    /// settlement of that channel), or, with no channel, those due at the end of a turn.
     private func flushAcks(_ channel: UInt16? = nil) {
-        let due: [(channel: UInt16, tag: UInt64)] = if let channel {
-            acks.takePending(channel).map { [(channel, $0)] } ?? []
+        let due: [(channel: UInt16, tag: UInt64, multiple: Bool)]
+        if let channel {
+            let (multiple, singles) = acks.takeAll(channel)
+            due = (multiple.map { [(channel, $0, true)] } ?? []) + singles.map { (channel, $0, false) }
         } else {
-            acks.takeAllPending()
+            due = acks.takeDue()
         }
-        for (ch, tag) in due {
+        for (ch, tag, multiple) in due {
             guard let state else { return }
-            let status = amqp_basic_ack(state, ch, tag, 1)
+            let status = amqp_basic_ack(state, ch, tag, multiple ? 1 : 0)
             if status != AMQP_STATUS_OK.rawValue {
                 connectionLost(AMQPError(.connection, message: "acknowledging deliveries: \(String(cString: amqp_error_string2(status)))"))
                 return
@@ -753,7 +757,7 @@ final class AMQPIOLoop: @unchecked Sendable {
             _ = amqp_channel_open(state, ch)
             _ = amqp_confirm_select(state, ch)
         } else if let consumer = consumerOfChannel.removeValue(forKey: ch) {
-            _ = acks.takePending(ch)  // the channel is gone; its deliveries return to the queue
+            acks.close(ch)  // the channel is gone; its deliveries return to the queue
             consumers.removeValue(forKey: consumer.tag)
             consumer.finish(throwing: error)
         } else if ch == Self.controlChannel {
