@@ -36,6 +36,8 @@ actor DeliverySite {
     private(set) var suspendedUntil: Date?
     private(set) var pausedByOperator = false
     private var limiters: [String: RateLimiter] = [:]
+    /// Per source IP: the UTC day (days since 1970) and how many messages it sent then, for the rule's warm-up.
+    private var sentToday: [String: (day: Int, count: Int)] = [:]
     private(set) var counters = Counters()
     private(set) var lastReply = ""
     private(set) var lastActivity = Date()
@@ -80,15 +82,23 @@ actor DeliverySite {
     }
 
     /// The next message for a connection from `source` that has sent `sent` messages.
-    func next(source: String?, sent: Int) -> Next {
+    func next(source: String?, sent: Int, now: Date = Date()) -> Next {
         guard holdUntil() == nil, sent < rule.messagesPerConnection, waiting > 0 else { return .close }
+        let ip = source ?? ""
+        let today = Int((now.timeIntervalSince1970 / 86_400).rounded(.down))
+        var usedToday = sentToday[ip].map { $0.day == today ? $0.count : 0 } ?? 0
+        if let allowance = rule.warmUp?.allowance(on: now), usedToday >= allowance {
+            // This IP's day with the provider is used up: the destination waits for tomorrow.
+            return .wait(ProviderWarmUp.secondsToNextDay(from: now))
+        }
         if rule.perMinute != nil || rule.perHour != nil {
-            let ip = source ?? ""
             var limiter = limiters[ip] ?? RateLimiter(perMinute: rule.perMinute, perHour: rule.perHour)
-            let wait = limiter.take(at: Date().timeIntervalSince1970)
+            let wait = limiter.take(at: now.timeIntervalSince1970)
             limiters[ip] = limiter
             if let wait { return .wait(wait) }
         }
+        usedToday += 1
+        sentToday[ip] = (today, usedToday)
         let message = queue[head]
         head += 1
         if head > 1024 && head * 2 > queue.count {

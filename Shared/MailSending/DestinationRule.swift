@@ -25,12 +25,15 @@ public struct DestinationRule: Codable, Sendable, Equatable {
     /// The STARTTLS policy; the sender's default (`mta.tls`) when nil.
     public var tls: SMTPClient.TLSPolicy?
     public var retry: RetrySchedule
+    /// A new source IP's warm-up with this provider: a daily allowance per source IP that grows
+    /// each day (none when nil).
+    public var warmUp: ProviderWarmUp?
     public var updatedAt: Date
 
     public init(
         id: String = UUID().uuidString.lowercased(), name: String, match: String, maxConnections: Int = 10, messagesPerConnection: Int = 100,
         perMinute: Int? = nil, perHour: Int? = nil, backoffSeconds: Int = 300, tls: SMTPClient.TLSPolicy? = nil,
-        retry: RetrySchedule = RetrySchedule(), updatedAt: Date = Date()
+        retry: RetrySchedule = RetrySchedule(), warmUp: ProviderWarmUp? = nil, updatedAt: Date = Date()
     ) {
         _id = id
         self.name = name
@@ -42,6 +45,7 @@ public struct DestinationRule: Codable, Sendable, Equatable {
         self.backoffSeconds = backoffSeconds
         self.tls = tls
         self.retry = retry
+        self.warmUp = warmUp
         self.updatedAt = updatedAt
     }
 
@@ -82,6 +86,7 @@ public struct DestinationRule: Codable, Sendable, Equatable {
         if let perHour, perHour < 1 { problems.append(("perHour", "at least 1, or empty for no limit")) }
         if !(0...86_400).contains(backoffSeconds) { problems.append(("backoffSeconds", "between 0 and 86400")) }
         problems += retry.problems.map { ("retry.\($0.field)", $0.message) }
+        problems += (warmUp?.problems ?? []).map { ("warmUp.\($0.field)", $0.message) }
         return problems
     }
 }

@@ -315,7 +315,7 @@ public final class MailSender: Service, Sendable {
                             // A rate limit that allows nothing for a while: the destination waits, and its
                             // messages wait in the delay queues rather than in this node (no reconnecting meanwhile).
                             let until = Date().addingTimeInterval(seconds)
-                            for message in await site.suspend(until: until, reason: "rate limit: the next message may go at \(until)") {
+                            for message in await site.suspend(until: until, reason: "the destination's rate limit or warm-up allows the next message at \(until)") {
                                 park(message, until: until, attempts: message.attempts)
                             }
                             return

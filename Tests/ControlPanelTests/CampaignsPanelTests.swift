@@ -183,6 +183,15 @@ import Testing
             #expect(rule.status == .created)
             let stored = try #require(try await harness.panel.delivery.rules.findOne(["match": "gmail.com"]))
             #expect(stored.maxConnections == 20 && stored.perHour == 5000 && stored.tls == .required)
+            // A provider warm-up: a wrong one is refused by field; a right one shows where it stands today.
+            let badWarmUp = try await client.execute(uri: "/api/v1/delivery/rules", method: .post, headers: auth,
+                                                     body: ByteBuffer(string: #"{"match": "mail.ru", "warmUp": {"startPerDay": 500, "factor": 1, "targetPerDay": 100}}"#))
+            #expect(badWarmUp.status == .unprocessableContent && String(buffer: badWarmUp.body).contains("\"field\":\"warmUp.factor\""))
+            let startedOn = Date().addingTimeInterval(-2 * 86_400).formatted(.iso8601.year().month().day())
+            let warm = try jsonObject(try await client.execute(uri: "/api/v1/delivery/rules", method: .post, headers: auth, body: ByteBuffer(string:
+                #"{"match": "mail.ru", "warmUp": {"startPerDay": 100, "factor": 2, "targetPerDay": 10000, "startedOn": "\#(startedOn)"}}"#)))
+            let warmUp = try #require(warm["warmUp"] as? [String: Any])
+            #expect(warmUp["day"] as? Int == 2 && warmUp["allowanceToday"] as? Int == 400 && warmUp["startedOn"] as? String == startedOn)
 
             let pool = try await client.execute(uri: "/api/v1/delivery/pools/marketing", method: .put, headers: auth,
                                                 body: ByteBuffer(string: #"{"addresses": ["203.0.113.10", "nope"]}"#))
@@ -218,6 +227,7 @@ import Testing
             let page = try await browser.get("/settings/delivery")
             #expect(page.status == .ok && page.body.contains("h1._domainkey.shop.test") && page.body.contains("mx.gmail.test") && page.body.contains("203.0.113.11"))
             #expect(page.body.contains("id=\"allowance-today\">1000<") && page.body.contains("ramp-history"))
+            #expect(page.body.contains("100 × 2.0 → 10000"), "the rule's warm-up")
         }
     }
 }

@@ -1,9 +1,11 @@
+import AMQP
 import Contracts
 import CustomerData
 import Foundation
 import HeraldTesting
 import MailSending
 import MIME
+import ServiceSupport
 import Testing
 
 /// mta-sender's delivery pipeline against real peers: RabbitMQ, dnsmasq for MX records,
@@ -102,6 +104,31 @@ struct MailSenderTests {
         await harness.finish()
     }
 
+    @Test("a provider warm-up: the source IP sends its day's allowance, and the rest waits for the next day in the delay queues")
+    func providerWarmUp() async throws {
+        let harness = try await SenderHarness(mx: [("warm.test", "mx.warm.test")])
+        let sink = try await AIOSMTPServer()
+        try await harness.save(DestinationRule(name: "Warm", match: "warm.test", maxConnections: 1,
+                                               warmUp: ProviderWarmUp(startPerDay: 3, factor: 2, targetPerDay: 1000)),
+                               in: DestinationRule.collectionName)
+        try await harness.startNode(harness.configuration(port: sink.port))
+        try await harness.publish((0..<5).map { SenderHarness.delivery(to: "user\($0)@warm.test") })
+        let events = try await harness.outcomes(3)
+        #expect(events.allSatisfy { $0.kind == .delivered })
+        // The other two wait for tomorrow (UTC) in the longest delay tier, without an attempt.
+        let tier = BusTopology.emailDelayQueue(BusTopology.emailDelayTiers.last!)
+        var parked = 0
+        for _ in 0..<100 {
+            parked = try await harness.amqp.messageCount(queue: tier)
+            if parked == 2 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(parked == 2)
+        #expect(sink.messages().count == 3)
+        #expect(harness.pendingOutcomes.isEmpty, "no outcome for the waiting messages")
+        await harness.finish()
+    }
+
     @Test("a 421 makes the destination back off: waiting messages are held, not attempted, and go later")
     func backoff() async throws {
         let harness = try await SenderHarness(mx: [("busy.test", "mx.busy.test")])
@@ -158,6 +185,25 @@ struct DestinationRuleTests {
         #expect(schedule.delay(afterAttempt: 10, random: 0) == 600)
         #expect(schedule.delay(afterAttempt: 1, random: 1) == 72)
         #expect(schedule.delay(afterAttempt: 1, random: -1) == 48)
+    }
+
+    @Test func aWarmUpGrowsDailyUntilItsTarget() {
+        let start = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-19, some time of day
+        let warmUp = ProviderWarmUp(startPerDay: 50, factor: 2, targetPerDay: 1000, startedOn: start)
+        let day: (Int) -> Date = { start.addingTimeInterval(Double($0) * 86_400) }
+        #expect(warmUp.allowance(on: start) == 50)
+        #expect(warmUp.allowance(on: day(1)) == 100)
+        #expect(warmUp.allowance(on: day(4)) == 800)
+        #expect(warmUp.allowance(on: day(5)) == nil, "1,600 is past the target: the warm-up is over")
+        #expect(warmUp.allowance(on: day(-3)) == 50, "before the start, the first day's allowance")
+        // The day turns at UTC midnight, not 24 hours after the start's time of day.
+        let midnight = Date(timeIntervalSince1970: (start.timeIntervalSince1970 / 86_400).rounded(.up) * 86_400)
+        #expect(warmUp.allowance(on: midnight.addingTimeInterval(-1)) == 50)
+        #expect(warmUp.allowance(on: midnight) == 100)
+        var bad = warmUp
+        bad.factor = 1
+        bad.targetPerDay = 10
+        #expect(DestinationRule(name: "Bad", match: "gmail.com", warmUp: bad).problems.map(\.field) == ["warmUp.factor", "warmUp.targetPerDay"])
     }
 
     @Test func problemsAreNamedByField() {

@@ -54,7 +54,12 @@ struct DeliveryController {
             "rules": try await delivery.ruleList(for: identity).map { r -> [String: Any] in
                 ["id": r._id, "name": r.name, "match": r.match, "maxConnections": r.maxConnections, "messagesPerConnection": r.messagesPerConnection,
                  "perMinute": r.perMinute.map(String.init) ?? "", "perHour": r.perHour.map(String.init) ?? "", "backoff": r.backoffSeconds,
-                 "tls": r.tls?.rawValue ?? "", "firstDelay": r.retry.firstDelaySeconds, "maxAgeHours": r.retry.maxAgeSeconds / 3600]
+                 "tls": r.tls?.rawValue ?? "", "firstDelay": r.retry.firstDelaySeconds, "maxAgeHours": r.retry.maxAgeSeconds / 3600,
+                 "warmUp": r.warmUp.map { w -> [String: Any] in
+                     let view = WarmUpView(w)
+                     return ["day": view.day + 1, "allowance": view.allowanceToday.map(String.init) ?? "", "over": view.allowanceToday == nil,
+                             "start": w.startPerDay, "factor": w.factor, "target": w.targetPerDay, "startedOn": view.startedOn]
+                 } ?? false]
             },
             "domains": try await delivery.domainList(for: identity).map { d -> [String: Any] in
                 ["domain": d._id, "selector": d.selector, "algorithm": d.algorithm.rawValue, "returnPath": d.returnPathDomain,
@@ -113,6 +118,11 @@ struct DeliveryController {
                                        tls: SMTPClient.TLSPolicy(rawValue: form["tls"] ?? ""))
             rule.retry.firstDelaySeconds = try form.optionalInt("firstDelay") ?? rule.retry.firstDelaySeconds
             rule.retry.maxAgeSeconds = (try form.optionalInt("maxAgeHours")).map { $0 * 3600 } ?? rule.retry.maxAgeSeconds
+            if let start = try form.optionalInt("warmStart") {
+                rule.warmUp = ProviderWarmUp(startPerDay: start, factor: try form.optionalNumber("warmFactor") ?? 1.5,
+                                             targetPerDay: try form.optionalInt("warmTarget") ?? start * 100,
+                                             startedOn: try WarmUpBody.day(form["warmFrom"], field: "warmFrom") ?? Date())
+            }
             _ = try await delivery.save(rule, by: try context.requireIdentity())
         }
     }
@@ -174,16 +184,47 @@ struct DeliveryController {
 
     struct RuleView: Encodable {
         let id: String, name: String, match: String, maxConnections: Int, messagesPerConnection: Int, perMinute: Int?, perHour: Int?, backoffSeconds: Int
-        let tls: String?, retry: RetrySchedule, updatedAt: Date
+        let tls: String?, retry: RetrySchedule, warmUp: WarmUpView?, updatedAt: Date
         init(_ r: DestinationRule) {
             id = r._id; name = r.name; match = r.match; maxConnections = r.maxConnections; messagesPerConnection = r.messagesPerConnection; perMinute = r.perMinute
-            perHour = r.perHour; backoffSeconds = r.backoffSeconds; tls = r.tls?.rawValue; retry = r.retry; updatedAt = r.updatedAt
+            perHour = r.perHour; backoffSeconds = r.backoffSeconds; tls = r.tls?.rawValue; retry = r.retry; warmUp = r.warmUp.map { WarmUpView($0) }
+            updatedAt = r.updatedAt
+        }
+    }
+
+    /// A rule's warm-up as the API shows it: the settings, and where it stands today.
+    struct WarmUpView: Encodable {
+        let startPerDay: Int, factor: Double, targetPerDay: Int, startedOn: String
+        /// Days since the start (0 on the first day).
+        let day: Int
+        /// Each source IP's allowance today; absent once the warm-up is over.
+        let allowanceToday: Int?
+        init(_ w: ProviderWarmUp, now: Date = Date()) {
+            startPerDay = w.startPerDay; factor = w.factor; targetPerDay = w.targetPerDay
+            startedOn = w.startedOn.formatted(.iso8601.year().month().day())
+            day = w.day(of: now); allowanceToday = w.allowance(on: now)
+        }
+    }
+
+    struct WarmUpBody: Decodable {
+        let startPerDay: Int, factor: Double?, targetPerDay: Int, startedOn: String?
+
+        /// A day given as `2026-11-29` (or a full ISO 8601 time); nil when empty.
+        static func day(_ text: String?, field: String) throws -> Date? {
+            guard let text, !text.isEmpty else { return nil }
+            if let date = try? Date(text, strategy: .iso8601.year().month().day()) ?? (try? Date(text, strategy: .iso8601)) { return date }
+            throw InvalidInput(field, "campaign_invalid", "a day as YYYY-MM-DD")
+        }
+
+        func warmUp() throws -> ProviderWarmUp {
+            ProviderWarmUp(startPerDay: startPerDay, factor: factor ?? 1.5, targetPerDay: targetPerDay,
+                           startedOn: try Self.day(startedOn, field: "warmUp.startedOn") ?? Date())
         }
     }
 
     struct RuleBody: Decodable {
         let name: String?, match: String, maxConnections: Int?, messagesPerConnection: Int?, perMinute: Int?, perHour: Int?, backoffSeconds: Int?
-        let tls: SMTPClient.TLSPolicy?, retry: RetrySchedule?
+        let tls: SMTPClient.TLSPolicy?, retry: RetrySchedule?, warmUp: WarmUpBody?
     }
 
     @Sendable func apiRules(_ request: Request, context: PanelRequestContext) async throws -> Response {
@@ -196,7 +237,8 @@ struct DeliveryController {
         let id = context.parameters.get("id") ?? UUID().uuidString.lowercased()
         let rule = DestinationRule(id: id, name: body.name ?? "", match: body.match, maxConnections: body.maxConnections ?? 10,
                                    messagesPerConnection: body.messagesPerConnection ?? 100, perMinute: body.perMinute, perHour: body.perHour,
-                                   backoffSeconds: body.backoffSeconds ?? 300, tls: body.tls, retry: body.retry ?? RetrySchedule())
+                                   backoffSeconds: body.backoffSeconds ?? 300, tls: body.tls, retry: body.retry ?? RetrySchedule(),
+                                   warmUp: try body.warmUp?.warmUp())
         let saved = try await delivery.save(rule, by: try context.requireIdentity())
         return try JSONBody.response(RuleView(saved), status: context.parameters.get("id") == nil ? .created : .ok)
     }

@@ -138,7 +138,8 @@ public struct DeliveryService: Sendable {
         _ = try await rules.replaceOne(filter: ["_id": .string(rule._id)], replacement: rule, upsert: true)
         try await audit.record(identity.actor, before == nil ? "delivery_rule.create" : "delivery_rule.update", kind: "delivery_rule", id: rule._id, name: rule.name,
                                changes: [.init(field: "match", before: before?.match, after: rule.match),
-                                         .init(field: "maxConnections", before: before.map { String($0.maxConnections) }, after: String(rule.maxConnections))])
+                                         .init(field: "maxConnections", before: before.map { String($0.maxConnections) }, after: String(rule.maxConnections)),
+                                         .init(field: "warmUp", before: before?.warmUp?.summary, after: rule.warmUp?.summary)])
         return rule
     }
 
