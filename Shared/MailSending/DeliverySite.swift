@@ -150,6 +150,19 @@ actor DeliverySite {
         return drain()
     }
 
+    /// Ends a backoff now (the operator's "retry now"); true when a connection should be opened
+    /// for the messages waiting.
+    func resumeNow() -> Bool {
+        guard let until = suspendedUntil, until > Date() else { return false }
+        suspendedUntil = nil
+        return shouldOpenConnection()
+    }
+
+    /// True (counting it) when a connection should be opened for the messages waiting.
+    func needsConnection() -> Bool {
+        shouldOpenConnection()
+    }
+
     /// The operator paused (or resumed) this destination; pausing returns the waiting messages.
     func setPaused(_ paused: Bool) -> [OutboundMessage] {
         pausedByOperator = paused

@@ -47,7 +47,7 @@ extension MailSender {
 
     /// A temporary failure: tried again after the rule's next delay, or expired when that would
     /// pass the rule's maximum age.
-    func defer_(_ message: OutboundMessage, rule: DestinationRule, reply: String, host: String, now: Date) {
+    func defer_(_ message: OutboundMessage, rule: DestinationRule, reply: String, host: String, now: Date, site: String? = nil) {
         let attempts = message.attempts + 1
         let firstAttemptAt = message.attempts == 0 ? min(message.firstAttemptAt, now) : message.firstAttemptAt
         let next = now.addingTimeInterval(rule.retry.delay(afterAttempt: attempts))
@@ -56,15 +56,15 @@ extension MailSender {
             return
         }
         let parked = EmailDelay.parking(body: message.delivery.body, properties: message.delivery.properties, notBefore: next,
-                                         attempts: attempts, firstAttemptAt: firstAttemptAt, now: now)
+                                         attempts: attempts, firstAttemptAt: firstAttemptAt, site: site, now: now)
         settle(message, event: event(message, .deferred, host: host, reply: reply, nextAttempt: next, attempt: attempts), parked: parked)
     }
 
     /// Holds a message back without an attempt (the destination backs off, is paused, or the
     /// message came back from a delay queue early).
-    func park(_ message: OutboundMessage, until: Date, attempts: Int) {
+    func park(_ message: OutboundMessage, until: Date, attempts: Int, site: String? = nil) {
         let parked = EmailDelay.parking(body: message.delivery.body, properties: message.delivery.properties, notBefore: until,
-                                         attempts: attempts, firstAttemptAt: message.firstAttemptAt)
+                                         attempts: attempts, firstAttemptAt: message.firstAttemptAt, site: site)
         settlements.settle(message.delivery, event: nil, publishing: [parked])
     }
 

@@ -66,8 +66,12 @@ extension MailSender {
             let paused = control?.paused ?? false
             if paused != (await site.pausedByOperator) {
                 let held = await site.setPaused(paused)
-                for message in held { park(message, until: Date().addingTimeInterval(30), attempts: message.attempts) }
-                if !paused, await site.waiting > 0 { spawn.yield(site) }
+                for message in held { park(message, until: Date().addingTimeInterval(30), attempts: message.attempts, site: site.site) }
+                if !paused, await site.needsConnection() { spawn.yield(site) }
+            }
+            if let retryAt = control?.retryAt, retryAt != previous[site.site]?.retryAt, await site.resumeNow() {
+                // "Retry now" also ends a backoff: the destination is tried again at once.
+                spawn.yield(site)
             }
             if let purgedAt = control?.purgedAt, purgedAt != previous[site.site]?.purgedAt {
                 for message in await site.drain() {

@@ -195,7 +195,7 @@ public final class MailSender: Service, Sendable {
             return
         }
         if paused, !message.email.campaignID.isEmpty {
-            park(message, until: now.addingTimeInterval(30), attempts: message.attempts)
+            park(message, until: now.addingTimeInterval(30), attempts: message.attempts, site: site.site)
             return
         }
         if let purgedAt = control?.purgedAt, message.email.meta.occurredAt.date <= purgedAt {
@@ -211,12 +211,12 @@ public final class MailSender: Service, Sendable {
         if let notBefore = message.notBefore, Double(notBefore) / 1000 > now.timeIntervalSince1970 + 0.5 {
             let retryNow = control?.retryAt.map { Double(notBefore) / 1000 > $0.timeIntervalSince1970 && message.queuedAt < .now } ?? false
             if !retryNow {
-                park(message, until: Date(timeIntervalSince1970: Double(notBefore) / 1000), attempts: message.attempts)
+                park(message, until: Date(timeIntervalSince1970: Double(notBefore) / 1000), attempts: message.attempts, site: site.site)
                 return
             }
         }
         if let until = await site.holdUntil(now: now) {
-            park(message, until: until, attempts: message.attempts)
+            park(message, until: until, attempts: message.attempts, site: site.site)
             return
         }
         if await site.enqueue(message) { spawn.yield(site) }
@@ -289,7 +289,7 @@ public final class MailSender: Service, Sendable {
             let until = Date().addingTimeInterval(Double(min(max(rule.backoffSeconds, 30), 300)))
             let waiting = await site.suspend(until: until, reason: "\(failure)")
             for message in waiting {
-                defer_(message, rule: retryRule(for: message, route: route), reply: "\(failure)", host: route.hosts.first?.name ?? "", now: Date())
+                defer_(message, rule: retryRule(for: message, route: route), reply: "\(failure)", host: route.hosts.first?.name ?? "", now: Date(), site: site.site)
             }
             await site.count(deferred: waiting.count)
             logger.warning("destination unreachable; deferred", metadata: ["mta.site": "\(site.site)", "count": "\(waiting.count)", "error": "\(failure)"])
@@ -316,7 +316,7 @@ public final class MailSender: Service, Sendable {
                             // messages wait in the delay queues rather than in this node (no reconnecting meanwhile).
                             let until = Date().addingTimeInterval(seconds)
                             for message in await site.suspend(until: until, reason: "the destination's rate limit or warm-up allows the next message at \(until)") {
-                                park(message, until: until, attempts: message.attempts)
+                                park(message, until: until, attempts: message.attempts, site: site.site)
                             }
                             return
                         }
@@ -337,7 +337,7 @@ public final class MailSender: Service, Sendable {
                 // Announced but not sent: it waits for the next connection, or with the others while the destination backs off.
                 await site.putBack(upcoming.message)
                 if let until = await site.holdUntil() {
-                    for message in await site.drain() { park(message, until: until, attempts: message.attempts) }
+                    for message in await site.drain() { park(message, until: until, attempts: message.attempts, site: site.site) }
                 }
             }
             throw error
@@ -366,11 +366,11 @@ public final class MailSender: Service, Sendable {
                     return
                 }
                 await site.finished(deferred: true, reply: reply.description)
-                defer_(message, rule: retry, reply: "\(stage): \(reply)", host: host, now: Date())
+                defer_(message, rule: retry, reply: "\(stage): \(reply)", host: host, now: Date(), site: site.site)
                 if reply.code == 421 || reply.enhancedStatus?.hasPrefix("4.7.") == true {
                     // The receiver asks to slow down: nothing goes there for the rule's backoff.
                     let until = Date().addingTimeInterval(Double(rule.backoffSeconds))
-                    for waiting in await site.suspend(until: until, reason: reply.description) { park(waiting, until: until, attempts: waiting.attempts) }
+                    for waiting in await site.suspend(until: until, reason: reply.description) { park(waiting, until: until, attempts: waiting.attempts, site: site.site) }
                     logger.notice("destination backs off", metadata: ["mta.site": "\(site.site)", "reply": "\(reply)", "until": "\(until)"])
                     throw error
                 }
@@ -384,7 +384,7 @@ public final class MailSender: Service, Sendable {
                     throw error
                 }
                 await site.finished(deferred: true, reply: error.description)
-                defer_(message, rule: retry, reply: error.description, host: host, now: Date())
+                defer_(message, rule: retry, reply: error.description, host: host, now: Date(), site: site.site)
                 throw error
             }
         }

@@ -15,8 +15,11 @@ public enum EmailDelay {
 
     /// The message to publish (through the default exchange) to park `body` until `notBefore`:
     /// mta-sender's deferrals, and job-server's messages due later (quiet hours, the recipient's time zone).
-    public static func parking(body: [UInt8], properties: AMQPProperties, notBefore: Date, attempts: Int, firstAttemptAt: Date, now: Date = Date()) -> AMQPMessage {
+    /// `site` (mta-sender's destination, its MX hosts) lets "retry now" find the message among the others.
+    public static func parking(body: [UInt8], properties: AMQPProperties, notBefore: Date, attempts: Int, firstAttemptAt: Date, site: String? = nil,
+                               now: Date = Date()) -> AMQPMessage {
         var properties = properties
+        if let site { properties.headers[Header.site] = .string(site) }
         properties.persistent = true
         properties.expiration = nil
         properties.headers[Header.notBefore] = .int64(Int64(notBefore.timeIntervalSince1970 * 1000))
@@ -31,5 +34,7 @@ public enum EmailDelay {
         public static let attempt = "x-herald-attempt"
         public static let firstAttempt = "x-herald-first-attempt"
         public static let notBefore = "x-herald-not-before"
+        /// The destination (MX hosts) a deferred message waits for.
+        public static let site = "x-herald-site"
     }
 }

@@ -129,6 +129,35 @@ struct MailSenderTests {
         await harness.finish()
     }
 
+    @Test("retry now: one destination's deferred messages leave the delay queues at once; another's keep waiting")
+    func retryNow() async throws {
+        let harness = try await SenderHarness(mx: [("slow.test", "mx.slow.test"), ("other.test", "mx.other.test")])
+        let sink = try await AIOSMTPServer(rules: [.init(pattern: "*@slow.test", reply: "451 4.3.0 Try again later", times: 1),
+                                                   .init(pattern: "*@other.test", reply: "451 4.3.0 Try again later", times: 1)])
+        // Deferred messages would wait 50 minutes (in the 30-minute tier first).
+        try await harness.save(DestinationRule(name: "All", match: "*", retry: RetrySchedule(firstDelaySeconds: 3000, factor: 1, maxDelaySeconds: 3000, jitter: 0)),
+                               in: DestinationRule.collectionName)
+        try await harness.startNode(harness.configuration(port: sink.port))
+        try await harness.publish(["a@slow.test", "b@slow.test", "c@other.test"].map { SenderHarness.delivery(to: $0) })
+        let deferred = try await harness.outcomes(3)
+        #expect(deferred.allSatisfy { $0.kind == .deferred })
+        let tier = BusTopology.emailDelayQueue(1800)
+        var waiting = 0
+        for _ in 0..<100 {
+            waiting = try await harness.amqp.messageCount(queue: tier)
+            if waiting == 3 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(waiting == 3)
+
+        let released = try await DelayedEmailRelease.release(site: "mx.slow.test", amqp: harness.amqp)
+        #expect(released == 2)
+        let delivered = try await harness.outcomes(2)
+        #expect(delivered.allSatisfy { $0.kind == .delivered } && Set(delivered.map(\.recipient)) == ["a@slow.test", "b@slow.test"])
+        #expect(try await harness.amqp.messageCount(queue: tier) == 1, "the other destination's message is back in its tier")
+        await harness.finish()
+    }
+
     @Test("a 421 makes the destination back off: waiting messages are held, not attempted, and go later")
     func backoff() async throws {
         let harness = try await SenderHarness(mx: [("busy.test", "mx.busy.test")])

@@ -112,7 +112,13 @@ public struct DeliveryService: Sendable {
         control.updatedAt = Date()
         control.updatedBy = identity.user.login
         _ = try await controls.replaceOne(filter: ["_id": .string(site)], replacement: control, upsert: true)
-        try await audit.record(identity.actor, "delivery.\(action.rawValue)", kind: "destination", id: site, name: site)
+        var changes: [AuditEntry.Change] = []
+        if action == .retry, let amqp {
+            // Its deferred messages leave the delay queues now; the nodes end its backoff when they read the control.
+            let released = try await DelayedEmailRelease.release(site: site, amqp: amqp)
+            changes.append(.init(field: "released", before: nil, after: String(released)))
+        }
+        try await audit.record(identity.actor, "delivery.\(action.rawValue)", kind: "destination", id: site, name: site, changes: changes)
     }
 
     // MARK: Rules
