@@ -27,6 +27,7 @@ public struct ControlPanel: Sendable {
     public let bounceMailboxes: BounceMailboxService
     public let campaigns: CampaignService
     public let delivery: DeliveryService
+    public let promoCodes: PromoCodeService
     let amqp: AMQPConnection?
     public let settings: Settings
     let logger: Logger
@@ -90,6 +91,7 @@ public struct ControlPanel: Sendable {
                                     templates: templates, segments: segments, customers: customers, amqp: amqp, audit: audit,
                                     trackingSecret: settings.trackingSecret, trackerURL: settings.trackingURL)
         delivery = DeliveryService(settings: settingsClient.database(settings.database), amqp: amqp, audit: audit)
+        promoCodes = PromoCodeService(customers: customersClient.database(settings.customersDatabase), customerData: customers, audit: audit)
         self.settings = settings
         self.logger = logger
     }
@@ -146,7 +148,8 @@ public struct ControlPanel: Sendable {
         TokensController(administration: administration, renderer: renderer).addRoutes(to: router)
         AuditController(audit: audit, renderer: renderer).addRoutes(to: router)
         DatabasesController(customers: customers, renderer: renderer, tracking: settings).addRoutes(to: router)
-        ProfilesController(customers: customers, segments: segments, campaigns: campaigns, renderer: renderer).addRoutes(to: router)
+        ProfilesController(customers: customers, segments: segments, campaigns: campaigns, promoCodes: promoCodes, renderer: renderer).addRoutes(to: router)
+        PromoCodesController(promoCodes: promoCodes, renderer: renderer).addRoutes(to: router)
         ImportsController(imports: imports, customers: customers, segments: segments, renderer: renderer).addRoutes(to: router)
         EventsController(customers: customers, amqp: amqp).addRoutes(to: router)
         ExportsController(exports: exports, customers: customers, segments: segments, renderer: renderer).addRoutes(to: router)
@@ -204,6 +207,7 @@ public struct ControlPanel: Sendable {
         try await segments.prepare()
         try await templates.prepare()
         try await stopList.prepare()
+        try await promoCodes.prepare()
         try await campaigns.prepare()
         if !settings.resetPasswordLogin.isEmpty { try await resetPassword(of: settings.resetPasswordLogin) }
         guard try await store.users.countDocuments() == 0 else { return }

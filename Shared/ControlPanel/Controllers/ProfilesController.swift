@@ -14,6 +14,7 @@ struct ProfilesController {
     let customers: CustomerDataService
     let segments: SegmentService
     let campaigns: CampaignService
+    let promoCodes: PromoCodeService
     let renderer: PanelRenderer
 
     func addRoutes(to router: Router<PanelRequestContext>) {
@@ -27,6 +28,9 @@ struct ProfilesController {
         router.post("/databases/:id/profiles/:pid/delete", use: delete)
         router.post("/databases/:id/profiles/:pid/send", use: sendFromCard)
         router.post("/api/v1/databases/:id/profiles/:pid/send", use: apiSend)
+        router.post("/databases/:id/profiles/:pid/promo-codes", use: issuePromoCodeFromCard)
+        router.post("/api/v1/databases/:id/profiles/:pid/promo-codes", use: apiIssuePromoCode)
+        router.get("/api/v1/databases/:id/profiles/:pid/promo-codes", use: apiPromoCodes)
         router.get("/api/v1/databases/:id/profiles", use: apiList)
         router.post("/api/v1/databases/:id/profiles", use: apiUpsert)
         router.post("/api/v1/databases/:id/profiles/bulk", use: apiBulk)
@@ -171,6 +175,18 @@ struct ProfilesController {
             values["triggered"] = triggered.map { ["id": $0._id, "name": $0.name] }
             values["canSend"] = !triggered.isEmpty
         }
+        if identity.can(.promoCodes, .view) {
+            let issued = try await promoCodes.issued(to: profile, for: identity)
+            values["promoCodes"] = issued.map { ["code": $0.code, "at": $0.issuedAt?.formatted(.iso8601) ?? ""] }
+            var canIssue = false
+            if identity.can(.promoCodes, .edit) {
+                let pools = try await promoCodes.list(for: identity)
+                values["promoPools"] = pools.map { ["id": $0.pool._id, "name": $0.pool.name, "free": $0.free, "disabled": $0.free == 0] }
+                canIssue = !pools.isEmpty
+            }
+            values["canIssuePromoCode"] = canIssue
+            values["showPromoCodes"] = canIssue || !issued.isEmpty
+        }
         values.merge(extra) { $1 }
         return renderer.page("profile_card", title: "profiles.card_title", values: values, context: context, status: status, active: "databases")
     }
@@ -202,6 +218,38 @@ struct ProfilesController {
         for (key, value) in body["data"] as? [String: Any] ?? [:] { data[key] = TemplateData.json(value) }
         let messageId = try await send(campaignId, database: try context.parameters.require("id"), profile: try context.parameters.require("pid"), data: data, identity: identity)
         return try JSONBody.response(["messageId": messageId], status: .accepted)
+    }
+
+    /// The card's "Issue a promo code": the chosen pool's next free code goes to this profile.
+    @Sendable func issuePromoCodeFromCard(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id"), pid = try context.parameters.require("pid")
+        let form = try await FormData.read(request, context: context)
+        return try await afterChange(id, pid, request: request, context: context) {
+            _ = try await promoCodes.issue(from: form["pool"] ?? "", to: pid, in: id, source: "panel", by: try context.requireIdentity())
+        }
+    }
+
+    /// `POST /api/v1/databases/{id}/profiles/{pid}/promo-codes {"poolId"}`: as the card's button; answers the code.
+    @Sendable func apiIssuePromoCode(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        struct Body: Decodable { let poolId: String }
+        try context.requireIdentity().require(.promoCodes, .edit)
+        let body = try await JSONBody.decode(Body.self, from: request)
+        let code = try await promoCodes.issue(from: body.poolId, to: try context.parameters.require("pid"), in: try context.parameters.require("id"),
+                                              source: "api", by: try context.requireIdentity())
+        return try JSONBody.response(PromoCodeView(code), status: .created)
+    }
+
+    /// `GET /api/v1/databases/{id}/profiles/{pid}/promo-codes`: the codes issued to the profile.
+    @Sendable func apiPromoCodes(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        try identity.require(.promoCodes, .view)
+        let (_, profile) = try await customers.profile(try context.parameters.require("pid"), in: try context.parameters.require("id"), for: identity, audited: false)
+        return try JSONBody.response(["items": try await promoCodes.issued(to: profile, for: identity).map(PromoCodeView.init)])
+    }
+
+    struct PromoCodeView: Encodable {
+        let code: String, poolId: String, profileId: String, issuedAt: Date?
+        init(_ c: PromoCode) { code = c.code; poolId = c.poolId; profileId = c.profileId; issuedAt = c.issuedAt }
     }
 
     @Sendable func card(_ request: Request, context: PanelRequestContext) async throws -> Response {

@@ -20,6 +20,7 @@ public struct PanelRenderer: Sendable {
         ("databases", "/databases", Permission(.profiles, .view), false),
         ("templates", "/templates", Permission(.templates, .view), false),
         ("campaigns", "/campaigns", Permission(.campaigns, .view), false),
+        ("promo_codes", "/promo-codes", Permission(.promoCodes, .view), false),
         ("stop_list", "/stop-list", Permission(.channels, .view), false),
         ("audit", "/audit", Permission(.audit, .view), false),
         ("api", "/api", nil, false),
