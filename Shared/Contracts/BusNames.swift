@@ -19,6 +19,8 @@ public enum BusRoutingKey {
     public static func message(_ kind: Herald_Events_V1_MessageEvent.Kind) -> String { "message.\(kind.routingName)" }
     public static func site(_ name: String) -> String { "site.\(name)" }
     public static let formSubmitted = "form.submitted"
+    /// A profile to enter a scenario (`ScenarioEntry`).
+    public static let scenarioEntry = "scenario.entry"
     /// An activity event of the events API: `activity.<kind>`.
     public static func activity(_ kind: String) -> String { "activity.\(kind)" }
     public static func job(_ state: Herald_Jobs_V1_JobProgress.State) -> String { "job.\(state.routingName)" }

@@ -28,6 +28,7 @@ public struct ControlPanel: Sendable {
     public let campaigns: CampaignService
     public let delivery: DeliveryService
     public let promoCodes: PromoCodeService
+    public let scenarioEntries: ScenarioEntryService
     let amqp: AMQPConnection?
     public let settings: Settings
     let logger: Logger
@@ -92,6 +93,7 @@ public struct ControlPanel: Sendable {
                                     trackingSecret: settings.trackingSecret, trackerURL: settings.trackingURL)
         delivery = DeliveryService(settings: settingsClient.database(settings.database), amqp: amqp, audit: audit)
         promoCodes = PromoCodeService(customers: customersClient.database(settings.customersDatabase), customerData: customers, audit: audit)
+        scenarioEntries = ScenarioEntryService(settings: settingsClient.database(settings.database), customers: customers, amqp: amqp, audit: audit)
         self.settings = settings
         self.logger = logger
     }
@@ -148,7 +150,8 @@ public struct ControlPanel: Sendable {
         TokensController(administration: administration, renderer: renderer).addRoutes(to: router)
         AuditController(audit: audit, renderer: renderer).addRoutes(to: router)
         DatabasesController(customers: customers, renderer: renderer, tracking: settings).addRoutes(to: router)
-        ProfilesController(customers: customers, segments: segments, campaigns: campaigns, promoCodes: promoCodes, renderer: renderer).addRoutes(to: router)
+        ProfilesController(customers: customers, segments: segments, campaigns: campaigns, promoCodes: promoCodes, scenarioEntries: scenarioEntries,
+                           renderer: renderer).addRoutes(to: router)
         PromoCodesController(promoCodes: promoCodes, renderer: renderer).addRoutes(to: router)
         ImportsController(imports: imports, customers: customers, segments: segments, renderer: renderer).addRoutes(to: router)
         EventsController(customers: customers, amqp: amqp).addRoutes(to: router)
@@ -208,6 +211,7 @@ public struct ControlPanel: Sendable {
         try await templates.prepare()
         try await stopList.prepare()
         try await promoCodes.prepare()
+        try await scenarioEntries.prepare()
         try await campaigns.prepare()
         if !settings.resetPasswordLogin.isEmpty { try await resetPassword(of: settings.resetPasswordLogin) }
         guard try await store.users.countDocuments() == 0 else { return }

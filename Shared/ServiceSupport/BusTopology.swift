@@ -48,6 +48,12 @@ public enum BusTopology {
         workQueue("events.messages", exchange: BusExchange.events, routingKey: "message.#")
     }
 
+    /// Profiles asked to enter scenarios (`ScenarioEntry`), kept for the scenario engine. Declared
+    /// by the publishers, so that an entry asked for before the engine runs waits for it.
+    public static var scenarioEntriesQueue: AMQPTopology {
+        workQueue("scenarios.entries", exchange: BusExchange.events, routingKey: BusRoutingKey.scenarioEntry)
+    }
+
     /// Activity from the events API, written to profiles by job-server in batches.
     public static var activityQueue: AMQPTopology {
         workQueue("events.activity", exchange: BusExchange.events, routingKey: "activity.#")

@@ -22,7 +22,7 @@ public struct ServiceDescriptor: Sendable {
     /// The web panel and REST API (80/443 in production).
     public static let control = ServiceDescriptor(name: "control", defaultHTTPPort: 80, httpRole: "panel and API",
                                                  topology: BusTopology.exchanges.merging(BusTopology.activityQueue).merging(BusTopology.emailQueues)
-                                                     .merging(BusTopology.messageEventsQueue))
+                                                     .merging(BusTopology.messageEventsQueue).merging(BusTopology.scenarioEntriesQueue))
     /// Links, opens, unsubscribe, web pixel, site events and forms, on its own address (80/443).
     public static let tracker = ServiceDescriptor(name: "tracker", defaultHTTPPort: 80, httpRole: "tracking endpoints", topology: BusTopology.exchanges)
     /// Imports, exports, segment builds, campaign expansion, scenarios and syncs; its API on 19888.

@@ -15,6 +15,7 @@ struct ProfilesController {
     let segments: SegmentService
     let campaigns: CampaignService
     let promoCodes: PromoCodeService
+    let scenarioEntries: ScenarioEntryService
     let renderer: PanelRenderer
 
     func addRoutes(to router: Router<PanelRequestContext>) {
@@ -31,6 +32,8 @@ struct ProfilesController {
         router.post("/databases/:id/profiles/:pid/promo-codes", use: issuePromoCodeFromCard)
         router.post("/api/v1/databases/:id/profiles/:pid/promo-codes", use: apiIssuePromoCode)
         router.get("/api/v1/databases/:id/profiles/:pid/promo-codes", use: apiPromoCodes)
+        router.post("/databases/:id/profiles/:pid/scenarios", use: enterScenarioFromCard)
+        router.post("/api/v1/databases/:id/profiles/:pid/scenarios", use: apiEnterScenario)
         router.get("/api/v1/databases/:id/profiles", use: apiList)
         router.post("/api/v1/databases/:id/profiles", use: apiUpsert)
         router.post("/api/v1/databases/:id/profiles/bulk", use: apiBulk)
@@ -187,6 +190,12 @@ struct ProfilesController {
             values["canIssuePromoCode"] = canIssue
             values["showPromoCodes"] = canIssue || !issued.isEmpty
         }
+        if identity.can(.scenarios, .view) {
+            let scenarios = try await scenarioEntries.active(in: database._id, for: identity)
+            values["showScenarios"] = true
+            values["scenarios"] = scenarios.map { ["id": $0._id, "name": $0.name] }
+            values["canEnterScenario"] = identity.can(.scenarios, .send) && !scenarios.isEmpty
+        }
         values.merge(extra) { $1 }
         return renderer.page("profile_card", title: "profiles.card_title", values: values, context: context, status: status, active: "databases")
     }
@@ -245,6 +254,28 @@ struct ProfilesController {
         try identity.require(.promoCodes, .view)
         let (_, profile) = try await customers.profile(try context.parameters.require("pid"), in: try context.parameters.require("id"), for: identity, audited: false)
         return try JSONBody.response(["items": try await promoCodes.issued(to: profile, for: identity).map(PromoCodeView.init)])
+    }
+
+    /// The card's "Add to a scenario".
+    @Sendable func enterScenarioFromCard(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id"), pid = try context.parameters.require("pid")
+        let form = try await FormData.read(request, context: context)
+        return try await afterChange(id, pid, request: request, context: context) {
+            _ = try await scenarioEntries.enter(form["scenario"] ?? "", profile: pid, in: id, source: "panel", by: try context.requireIdentity())
+        }
+    }
+
+    /// `POST /api/v1/databases/{id}/profiles/{pid}/scenarios {"scenarioId", "data"}`: as the card's button.
+    @Sendable func apiEnterScenario(_ request: Request, context: PanelRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        try identity.require(.scenarios, .send)
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        guard let body = try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any], let scenarioId = body["scenarioId"] as? String else {
+            throw APIError(.badRequest, code: "missing_field", message: "give the scenario's 'scenarioId' (and optional 'data')", field: "scenarioId")
+        }
+        let entryId = try await scenarioEntries.enter(scenarioId, profile: try context.parameters.require("pid"), in: try context.parameters.require("id"),
+                                                      data: body["data"] as? [String: Any] ?? [:], source: "api", by: identity)
+        return try JSONBody.response(["entryId": entryId], status: .accepted)
     }
 
     struct PromoCodeView: Encodable {
