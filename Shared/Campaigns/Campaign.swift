@@ -1,4 +1,5 @@
 import Foundation
+import ServiceSupport
 
 /// A sending (settings store, `campaigns`): to whom (a segment of a profile database, with the
 /// subscriptions of one resource), what (a template, or several variants of it), from which
@@ -119,11 +120,13 @@ public struct SplitTest: Codable, Sendable, Equatable {
 
 /// When a campaign goes out.
 public struct CampaignSchedule: Codable, Sendable, Equatable {
-    public enum Repeat: String, Codable, Sendable, CaseIterable { case daily, weekly }
-    /// One-off: the time (now when nil). Regular: the first run's time.
+    public enum Repeat: String, Codable, Sendable, CaseIterable { case daily, weekly, cron }
+    /// One-off: the time (now when nil). Regular: the first run's time (with `cron`: none before it).
     public var at: Date?
-    /// Regular: every day or every week at `at`'s time of day (in `timeZone`).
+    /// Regular: every day or every week at `at`'s time of day (in `timeZone`), or as `cron` says.
     public var repeats: Repeat?
+    /// With `repeats` `cron`: a cron-like expression read in `timeZone` (`0 9 * * MON-FRI`).
+    public var cron: String?
     /// The account's time zone for schedules (IANA name).
     public var timeZone: String
     /// Deliver at `at`'s time of day in each recipient's own time zone (profile field `timezone`).
@@ -131,15 +134,34 @@ public struct CampaignSchedule: Codable, Sendable, Equatable {
     /// Regular: when the next run is due.
     public var nextRunAt: Date?
 
-    public init(at: Date? = nil, repeats: Repeat? = nil, timeZone: String = "UTC", recipientTimeZone: Bool = false) {
+    public init(at: Date? = nil, repeats: Repeat? = nil, cron: String? = nil, timeZone: String = "UTC", recipientTimeZone: Bool = false) {
         self.at = at
         self.repeats = repeats
+        self.cron = cron
         self.timeZone = timeZone
         self.recipientTimeZone = recipientTimeZone
     }
 
+    enum CodingKeys: String, CodingKey { case at, repeats, cron, timeZone, recipientTimeZone, nextRunAt }
+
+    /// Reads a stored or posted schedule; the time zone is UTC and per-recipient time off when not given.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        at = try c.decodeIfPresent(Date.self, forKey: .at)
+        repeats = try c.decodeIfPresent(Repeat.self, forKey: .repeats)
+        cron = try c.decodeIfPresent(String.self, forKey: .cron)
+        timeZone = try c.decodeIfPresent(String.self, forKey: .timeZone) ?? "UTC"
+        recipientTimeZone = try c.decodeIfPresent(Bool.self, forKey: .recipientTimeZone) ?? false
+        nextRunAt = try c.decodeIfPresent(Date.self, forKey: .nextRunAt)
+    }
+
     /// The first run time of a schedule strictly after `date`.
     public func next(after date: Date) -> Date? {
+        if repeats == .cron {
+            guard let cron, let schedule = try? CronSchedule(cron) else { return nil }
+            let from = at.map { max(date, $0.addingTimeInterval(-1)) } ?? date
+            return schedule.next(after: from, in: TimeZone(identifier: timeZone) ?? .gmt)
+        }
         guard let at else { return nil }
         guard let repeats else { return at > date ? at : nil }
         if at > date { return at }

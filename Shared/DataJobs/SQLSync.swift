@@ -1,6 +1,7 @@
 import BSON
 import CustomerData
 import Foundation
+import ServiceSupport
 
 /// A scheduled import from an external SQL database: a saved query, an incremental cursor column
 /// (each run reads only rows past the last value seen), a column → field mapping, and how often.
@@ -36,6 +37,10 @@ public struct SQLSync: Codable, Sendable, Equatable {
     public var mapping: [String: String]
     public var mode: ProfileWriter.Mode
     public var intervalMinutes: Int
+    /// A cron-like schedule (`0 3 * * *`) read in `timeZone`; when set, it decides the runs instead of `intervalMinutes`.
+    public var cron: String?
+    /// The IANA time zone of `cron` (UTC when nil).
+    public var timeZone: String?
     /// 0 pauses the schedule (Unix seconds of the next run otherwise).
     public var nextRun: Int64
     public var lastJobId: String?
@@ -59,6 +64,14 @@ public struct SQLSync: Codable, Sendable, Equatable {
         createdAt = Date()
     }
 
+    /// When the sync runs next after `now` (Unix seconds): by its cron-like schedule, else after its interval.
+    public func nextRun(after now: Date) -> Int64 {
+        if let cron, let schedule = try? CronSchedule(cron), let next = schedule.next(after: now, in: TimeZone(identifier: timeZone ?? "UTC") ?? .gmt) {
+            return Int64(next.timeIntervalSince1970)
+        }
+        return Int64(now.timeIntervalSince1970) + Int64(intervalMinutes) * 60
+    }
+
     /// The URL with its password replaced, for pages and answers.
     public var redactedURL: String { Self.redacted(url) }
 
@@ -79,6 +92,10 @@ public struct SQLSync: Codable, Sendable, Equatable {
         }
         if !Self.isIdentifier(cursorColumn) { found.append(("cursorColumn", "a column name of letters, digits and _")) }
         if !(1...43200).contains(intervalMinutes) { found.append(("intervalMinutes", "use 1 minute to 30 days")) }
+        if let cron {
+            do { _ = try CronSchedule(cron) } catch { found.append(("cron", "\(error) (minute hour day-of-month month day-of-week, e.g. 0 3 * * *)")) }
+        }
+        if let timeZone, TimeZone(identifier: timeZone) == nil { found.append(("timeZone", "'\(timeZone)' is not a time zone (Europe/Moscow)")) }
         if mapping.isEmpty { found.append(("mapping", "map at least one column to a field")) }
         return found
     }

@@ -32,7 +32,7 @@ public struct SQLSyncScheduler: Service {
         let due = try await runner.jobs.syncs.find(["nextRun": ["$gt": 0, "$lte": .int64(seconds)]]).collect()
         var ran = 0
         for sync in due {
-            let next = seconds + Int64(sync.intervalMinutes) * 60
+            let next = sync.nextRun(after: now)
             let claim = try await runner.jobs.syncs.updateOne(filter: ["_id": .string(sync._id), "nextRun": .int64(sync.nextRun)],
                                                               update: ["$set": ["nextRun": .int64(next)]])
             guard claim.matchedCount == 1 else { continue }  // another job-server took it

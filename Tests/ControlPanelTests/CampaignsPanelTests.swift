@@ -61,6 +61,19 @@ import Testing
             let badObserver = try await client.execute(uri: "/api/v1/campaigns", method: .post, headers: auth, body: ByteBuffer(string:
                 #"{"name": "Sale", "databaseId": "\#(db)", "segmentId": "\#(segment)", "templateId": "\#(email)", "observers": ["not an address"]}"#))
             #expect(badObserver.status == .unprocessableContent && String(buffer: badObserver.body).contains("\"field\":\"observers\""))
+            let badCron = try await client.execute(uri: "/api/v1/campaigns", method: .post, headers: auth, body: ByteBuffer(string:
+                #"{"name": "Digest", "kind": "regular", "databaseId": "\#(db)", "segmentId": "\#(segment)", "templateId": "\#(email)", "schedule": {"repeats": "cron", "cron": "0 9 * * MON-XYZ"}}"#))
+            #expect(badCron.status == .unprocessableContent && String(buffer: badCron.body).contains("\"field\":\"schedule.cron\""), "\(String(buffer: badCron.body))")
+            // A regular campaign on a cron-like schedule: launched, its next run is the schedule's next time.
+            let digest = try jsonObject(try await client.execute(uri: "/api/v1/campaigns", method: .post, headers: auth, body: ByteBuffer(string:
+                #"{"name": "Digest", "kind": "regular", "databaseId": "\#(db)", "segmentId": "\#(segment)", "templateId": "\#(email)", "schedule": {"repeats": "cron", "cron": "@daily", "timeZone": "UTC"}}"#)))
+            let digestId = try #require(digest["id"] as? String)
+            _ = try await client.execute(uri: "/api/v1/campaigns/\(digestId)/launch", method: .post, headers: auth)
+            let launched = try #require(try await harness.panel.campaigns.store.campaigns.findOne(["_id": .string(digestId)]))
+            var utc = Calendar(identifier: .gregorian)
+            utc.timeZone = .gmt
+            #expect(launched.status == .scheduled && launched.schedule.nextRunAt == utc.date(byAdding: .day, value: 1, to: utc.startOfDay(for: Date())))
+            _ = try await client.execute(uri: "/api/v1/campaigns/\(digestId)/cancel", method: .post, headers: auth)
 
             // A draft with an MVT: every combination is a variant.
             let created = try await client.execute(uri: "/api/v1/campaigns", method: .post, headers: auth, body: ByteBuffer(string: #"""

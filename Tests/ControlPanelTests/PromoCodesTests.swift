@@ -21,13 +21,8 @@ import Testing
     @Test func poolsCodesAndIssuingFromTheCard() async throws {
         try await PanelHarness.with { harness, client in
             let auth = try await Self.token(harness)
-            let db = try #require(try jsonObject(try await client.execute(uri: "/api/v1/databases", method: .post, headers: auth, body: ByteBuffer(string: #"""
-                {"name": "Shop", "fields": [{"key": "email", "type": "email", "unique": true}]}
-                """#)))["id"] as? String)
-            _ = try await client.execute(uri: "/api/v1/databases/\(db)/profiles/bulk", method: .post, headers: auth,
-                                         body: ByteBuffer(string: #"{"profiles": [{"fields": {"email": "vera@example.com"}}]}"#))
-            let database = try #require(try await harness.panel.customers.databases.findOne(["_id": .string(db)]))
-            let vera = try #require(try await harness.panel.customers.profiles.list(database, search: "vera@example.com").first)
+            let (database, vera) = try await harness.databaseWithProfile(client, auth: auth, name: "Shop", email: "vera@example.com")
+            let db = database._id
 
             let unnamed = try await client.execute(uri: "/api/v1/promo-pools", method: .post, headers: auth, body: ByteBuffer(string: #"{"name": " "}"#))
             #expect(unnamed.status == .unprocessableContent && String(buffer: unnamed.body).contains("\"field\":\"name\""))

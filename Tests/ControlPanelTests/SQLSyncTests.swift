@@ -61,6 +61,24 @@ import Testing
                 // Not due again for an hour.
                 #expect(try await scheduler.runDue() == 0)
 
+                // A cron-like schedule instead of minutes: refused by field when wrong; otherwise the first run is its first time.
+                let badCron = try await client.execute(uri: "/api/v1/databases/\(id)/syncs", method: .post, headers: auth, body: ByteBuffer(string: #"""
+                    {"name": "Nightly", "url": "\#(postgres.url)", "query": "SELECT id, email FROM customers", "cursorColumn": "id",
+                     "mapping": {"email": "email"}, "cron": "0 3 * *"}
+                    """#))
+                #expect(badCron.status == .unprocessableContent && String(buffer: badCron.body).contains("\"field\":\"cron\""))
+                let nightly = try JSONSerialization.jsonObject(with: Data(buffer: try await client.execute(uri: "/api/v1/databases/\(id)/syncs", method: .post,
+                                                                                                           headers: auth, body: ByteBuffer(string: #"""
+                    {"name": "Nightly", "url": "\#(postgres.url)", "query": "SELECT id, email FROM customers", "cursorColumn": "id",
+                     "mapping": {"email": "email"}, "cron": "0 3 * * *", "timeZone": "Europe/Moscow"}
+                    """#)).body)) as? [String: Any]
+                // 03:00 in Moscow is midnight UTC: the next one.
+                var utc = Calendar(identifier: .gregorian)
+                utc.timeZone = .gmt
+                let midnight = utc.date(byAdding: .day, value: 1, to: utc.startOfDay(for: Date()))!
+                #expect(nightly?["cron"] as? String == "0 3 * * *" && nightly?["nextRun"] as? String == midnight.formatted(.iso8601))
+                #expect(try await scheduler.runDue() == 0, "not due before its time")
+
                 try await postgres.execute("INSERT INTO customers (email, name, city) VALUES ('dan@example.com', 'Dan', 'Oslo'), ('eve@example.com', 'Eve', 'Oslo')")
                 #expect(try await client.execute(uri: "/api/v1/syncs/\(syncId)/run", method: .post, headers: auth).status == .accepted)
                 #expect(try await scheduler.runDue() == 1)

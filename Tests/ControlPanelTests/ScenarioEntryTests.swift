@@ -20,13 +20,8 @@ import Testing
                 "databases:view", "databases:create", "profiles:view", "profiles:create", "profiles:edit", "scenarios:view", "scenarios:send",
             ], expiresInDays: nil, by: admin)
             let auth: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
-            let db = try #require(try jsonObject(try await client.execute(uri: "/api/v1/databases", method: .post, headers: auth, body: ByteBuffer(string: #"""
-                {"name": "Club", "fields": [{"key": "email", "type": "email", "unique": true}]}
-                """#)))["id"] as? String)
-            _ = try await client.execute(uri: "/api/v1/databases/\(db)/profiles/bulk", method: .post, headers: auth,
-                                         body: ByteBuffer(string: #"{"profiles": [{"fields": {"email": "ilya@example.com"}}]}"#))
-            let database = try #require(try await harness.panel.customers.databases.findOne(["_id": .string(db)]))
-            let ilya = try #require(try await harness.panel.customers.profiles.list(database, search: "ilya@example.com").first)
+            let (database, ilya) = try await harness.databaseWithProfile(client, auth: auth, name: "Club", email: "ilya@example.com")
+            let db = database._id
 
             // The card says so while no scenario takes the database's profiles.
             let browser = Browser(client)

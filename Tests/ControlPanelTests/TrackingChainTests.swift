@@ -76,13 +76,8 @@ import Tracking
     @Test func aVisitorArrivingFromATrackedLinkIsTiedToTheProfileThatClicked() async throws {
         try await PanelHarness.with(imports: true) { harness, client in
             let auth = try await TemplatesTests.token(harness)
-            let db = try #require(try jsonObject(try await client.execute(uri: "/api/v1/databases", method: .post, headers: auth, body: ByteBuffer(string: #"""
-                {"name": "Site", "fields": [{"key": "email", "type": "email", "unique": true}]}
-                """#)))["id"] as? String)
-            _ = try await client.execute(uri: "/api/v1/databases/\(db)/profiles/bulk", method: .post, headers: auth,
-                                         body: ByteBuffer(string: #"{"profiles": [{"fields": {"email": "gleb@example.com"}}]}"#))
-            let database = try #require(try await harness.panel.customers.databases.findOne(["_id": .string(db)]))
-            let gleb = try #require(try await harness.panel.customers.profiles.list(database, search: "gleb@example.com").first)
+            let (database, gleb) = try await harness.databaseWithProfile(client, auth: auth, name: "Site", email: "gleb@example.com")
+            let db = database._id
             let (amqp, signer, recorder, router) = try await Self.tracker("click-identify")
             let key = signer.encode(TrackingToken(kind: .site, accountId: harness.account._id, databaseId: db, messageId: "", profileId: ""))
             let link = signer.encode(TrackingToken(kind: .click, accountId: harness.account._id, databaseId: db, messageId: "aaaaaaaaaaaaaaaaaaaaaaaa",

@@ -339,6 +339,18 @@ struct CampaignRuleTests {
         #expect(CampaignRunner.notBefore(profile: moscow, campaign: campaign, now: noon) == nil)
     }
 
+    @Test("a regular campaign on a cron-like schedule runs at its times in the account's zone, none before its first time")
+    func cronSchedule() throws {
+        let iso = ISO8601DateFormatter()
+        var schedule = CampaignSchedule(repeats: .cron, cron: "0 9 * * MON-FRI", timeZone: "Europe/Moscow")
+        // Saturday 2026-11-28 noon UTC: Monday 09:00 Moscow.
+        #expect(schedule.next(after: iso.date(from: "2026-11-28T12:00:00Z")!) == iso.date(from: "2026-11-30T06:00:00Z"))
+        schedule.at = iso.date(from: "2026-12-02T00:00:00Z")
+        #expect(schedule.next(after: iso.date(from: "2026-11-28T12:00:00Z")!) == iso.date(from: "2026-12-02T06:00:00Z"), "not before the first time")
+        schedule.cron = "not cron"
+        #expect(schedule.next(after: Date()) == nil)
+    }
+
     @Test("a ramp-up grows on clean days, holds when unused, falls back on bounces")
     func rampUp() {
         var ramp = RampUp(startPerDay: 1000, factor: 2, maxPerDay: 5000, bounceThreshold: 0.05, complaintThreshold: 0.001, day: "2026-11-01")

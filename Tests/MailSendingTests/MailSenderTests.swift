@@ -117,13 +117,7 @@ struct MailSenderTests {
         #expect(events.allSatisfy { $0.kind == .delivered })
         // The other two wait for tomorrow (UTC) in the longest delay tier, without an attempt.
         let tier = BusTopology.emailDelayQueue(BusTopology.emailDelayTiers.last!)
-        var parked = 0
-        for _ in 0..<100 {
-            parked = try await harness.amqp.messageCount(queue: tier)
-            if parked == 2 { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(parked == 2)
+        #expect(try await harness.waitForCount(of: tier, 2) == 2)
         #expect(sink.messages().count == 3)
         #expect(harness.pendingOutcomes.isEmpty, "no outcome for the waiting messages")
         await harness.finish()
@@ -142,13 +136,7 @@ struct MailSenderTests {
         let deferred = try await harness.outcomes(3)
         #expect(deferred.allSatisfy { $0.kind == .deferred })
         let tier = BusTopology.emailDelayQueue(1800)
-        var waiting = 0
-        for _ in 0..<100 {
-            waiting = try await harness.amqp.messageCount(queue: tier)
-            if waiting == 3 { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(waiting == 3)
+        #expect(try await harness.waitForCount(of: tier, 3) == 3)
 
         let released = try await DelayedEmailRelease.release(site: "mx.slow.test", amqp: harness.amqp)
         #expect(released == 2)

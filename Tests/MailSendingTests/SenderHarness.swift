@@ -115,6 +115,17 @@ final class SenderHarness: @unchecked Sendable {
     /// Outcomes that arrived and were not taken yet.
     var pendingOutcomes: [Herald_Events_V1_MessageEvent] { received.withLock { $0 } }
 
+    /// The number of messages in `queue` once it is `expected`, or what it is after 10 seconds.
+    func waitForCount(of queue: String, _ expected: Int) async throws -> Int {
+        var count = 0
+        for _ in 0..<100 {
+            count = try await amqp.messageCount(queue: queue)
+            if count == expected { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return count
+    }
+
     /// Stops every node gracefully (or, with `kill`, the first one abruptly), then cleans up.
     func finish() async {
         for node in nodes {

@@ -101,7 +101,7 @@ struct CampaignsController {
                 "perDay": campaign.limits.perDay.map(String.init) ?? "", "quietFrom": p.quietFrom.map(String.init) ?? "", "quietTo": p.quietTo.map(String.init) ?? "",
                 "frequencyCap": p.frequencyCap.map(String.init) ?? "", "frequencyDays": String(p.frequencyDays), "ipPool": campaign.ipPool,
                 "at": s.at.map { Self.localInput($0, zone: s.timeZone) } ?? "", "timeZone": s.timeZone, "recipientTimeZone": s.recipientTimeZone,
-                "daily": s.repeats == .daily, "weekly": s.repeats == .weekly, "nextRunAt": s.nextRunAt?.formatted(.iso8601) ?? "",
+                "daily": s.repeats == .daily, "weekly": s.repeats == .weekly, "byCron": s.repeats == .cron, "cron": s.cron ?? "", "nextRunAt": s.nextRunAt?.formatted(.iso8601) ?? "",
                 "variants": campaign.variants.map { "\($0.id) | \($0.subject ?? "") | \($0.fromName ?? "")" }.joined(separator: "\n"),
                 "testShare": campaign.test.map { String(Int($0.share * 100)) } ?? "", "testWait": campaign.test.map { String($0.waitMinutes) } ?? "240",
                 "byClicks": campaign.test?.metric == .clicks, "winner": (campaign.test?.winner).map { $0 as Any } ?? false,
@@ -166,6 +166,8 @@ struct CampaignsController {
             schedule.at = date
         }
         schedule.repeats = CampaignSchedule.Repeat(rawValue: form["repeats"] ?? "")
+        let cron = (form["cron"] ?? "").trimmingCharacters(in: .whitespaces)
+        schedule.cron = cron.isEmpty ? nil : cron
         schedule.recipientTimeZone = form.flag("recipientTimeZone")
         draft.schedule = schedule
         let lines = (form["variants"] ?? "").split(whereSeparator: \.isNewline).map { $0.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }

@@ -219,10 +219,7 @@ struct ProfilesController {
     @Sendable func apiSend(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
         try identity.require(.campaigns, .send)
-        let buffer = try await request.body.collect(upTo: 1 << 20)
-        guard let body = try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any], let campaignId = body["campaignId"] as? String else {
-            throw APIError(.badRequest, code: "missing_field", message: "give the triggered campaign's 'campaignId' (and optional 'data')", field: "campaignId")
-        }
+        let (campaignId, body) = try await Self.objectBody(request, naming: "campaignId", "give the triggered campaign's 'campaignId' (and optional 'data')")
         var data: [String: TemplateValue] = [:]
         for (key, value) in body["data"] as? [String: Any] ?? [:] { data[key] = TemplateData.json(value) }
         let messageId = try await send(campaignId, database: try context.parameters.require("id"), profile: try context.parameters.require("pid"), data: data, identity: identity)
@@ -269,13 +266,19 @@ struct ProfilesController {
     @Sendable func apiEnterScenario(_ request: Request, context: PanelRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
         try identity.require(.scenarios, .send)
-        let buffer = try await request.body.collect(upTo: 1 << 20)
-        guard let body = try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any], let scenarioId = body["scenarioId"] as? String else {
-            throw APIError(.badRequest, code: "missing_field", message: "give the scenario's 'scenarioId' (and optional 'data')", field: "scenarioId")
-        }
+        let (scenarioId, body) = try await Self.objectBody(request, naming: "scenarioId", "give the scenario's 'scenarioId' (and optional 'data')")
         let entryId = try await scenarioEntries.enter(scenarioId, profile: try context.parameters.require("pid"), in: try context.parameters.require("id"),
                                                       data: body["data"] as? [String: Any] ?? [:], source: "api", by: identity)
         return try JSONBody.response(["entryId": entryId], status: .accepted)
+    }
+
+    /// A JSON object body with a string `field` (an id) and free-form values besides; 400 with `hint` otherwise.
+    static func objectBody(_ request: Request, naming field: String, _ hint: String) async throws -> (String, [String: Any]) {
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        guard let body = try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any], let value = body[field] as? String else {
+            throw APIError(.badRequest, code: "missing_field", message: hint, field: field)
+        }
+        return (value, body)
     }
 
     struct PromoCodeView: Encodable {

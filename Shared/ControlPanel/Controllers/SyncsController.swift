@@ -33,7 +33,7 @@ struct SyncsController {
         var rows: [[String: Any]] = []
         for sync in try await syncs.list(in: id, for: identity) {
             let last = try await sync.lastJobId.asyncMap { try await imports.jobs.jobs.findOne(["_id": .string($0)]) } ?? nil
-            rows.append(["id": sync._id, "name": sync.name, "url": sync.redactedURL, "every": sync.intervalMinutes, "cursor": sync.cursorColumn,
+            rows.append(["id": sync._id, "name": sync.name, "url": sync.redactedURL, "every": sync.cron.map { "cron \($0) (\(sync.timeZone ?? "UTC"))" } ?? "\(sync.intervalMinutes) min", "cursor": sync.cursorColumn,
                          "lastCursor": sync.lastCursor ?? "—", "last": last.map { catalog.text("imports.state_" + $0.state.rawValue) + " · " + $0.message } ?? "—",
                          "lastJob": last?._id ?? ""])
         }
@@ -64,7 +64,8 @@ struct SyncsController {
         do {
             _ = try await syncs.create(in: id, name: form["name"] ?? "", url: form["url"] ?? "", query: form["query"] ?? "", cursorColumn: form["cursor"] ?? "",
                                        mapping: try Self.mapping(form["mapping"] ?? ""), mode: ProfileWriter.Mode(rawValue: form["mode"] ?? "") ?? .upsert,
-                                       intervalMinutes: try form.int("every"), by: try context.requireIdentity())
+                                       intervalMinutes: try form.optionalInt("every") ?? 60, cron: form["cron"], timeZone: form["timeZone"],
+                                       by: try context.requireIdentity())
         } catch let error as InvalidInput {
             return try await pageResponse(id, context: context, extra: ["error": error.field + ": " + renderer.message(error.key, error.arguments, context: context)],
                                           status: .unprocessableContent)
@@ -91,15 +92,18 @@ struct SyncsController {
         let cursorColumn: String
         let mapping: [String: String]
         let mode: ProfileWriter.Mode?
-        let intervalMinutes: Int
+        let intervalMinutes: Int?
+        let cron: String?
+        let timeZone: String?
     }
 
     struct SyncView: Encodable {
         let id: String, databaseId: String, name: String, url: String, query: String, cursorColumn: String, lastCursor: String?
-        let mapping: [String: String], mode: String, intervalMinutes: Int, nextRun: Date?, lastJobId: String?
+        let mapping: [String: String], mode: String, intervalMinutes: Int, cron: String?, timeZone: String?, nextRun: Date?, lastJobId: String?
         init(_ sync: SQLSync) {
             id = sync._id; databaseId = sync.databaseId; name = sync.name; url = sync.redactedURL; query = sync.query; cursorColumn = sync.cursorColumn
             lastCursor = sync.lastCursor; mapping = sync.mapping; mode = sync.mode.rawValue; intervalMinutes = sync.intervalMinutes
+            cron = sync.cron; timeZone = sync.timeZone
             nextRun = sync.nextRun > 0 ? Date(timeIntervalSince1970: Double(sync.nextRun)) : nil; lastJobId = sync.lastJobId
         }
     }
@@ -115,7 +119,8 @@ struct SyncsController {
         try identity.require(.profiles, .import)
         let body = try await JSONBody.decode(Body.self, from: request)
         let sync = try await syncs.create(in: try context.parameters.require("id"), name: body.name, url: body.url, query: body.query, cursorColumn: body.cursorColumn,
-                                          mapping: body.mapping, mode: body.mode ?? .upsert, intervalMinutes: body.intervalMinutes, by: identity)
+                                          mapping: body.mapping, mode: body.mode ?? .upsert, intervalMinutes: body.intervalMinutes ?? 60,
+                                          cron: body.cron, timeZone: body.timeZone, by: identity)
         return try JSONBody.response(SyncView(sync), status: .created)
     }
 

@@ -20,14 +20,18 @@ public struct SyncService: Sendable {
     }
 
     public func create(in databaseId: String, name: String, url: String, query: String, cursorColumn: String, mapping: [String: String],
-                       mode: ProfileWriter.Mode, intervalMinutes: Int, by identity: Identity) async throws -> SQLSync
+                       mode: ProfileWriter.Mode, intervalMinutes: Int, cron: String? = nil, timeZone: String? = nil, by identity: Identity) async throws -> SQLSync
     {
         try identity.require(.profiles, .import)
         if mode != .add { try identity.require(.profiles, .edit) }
         let database = try await customers.database(databaseId, for: identity)
-        let sync = SQLSync(accountId: identity.account._id, databaseId: database._id, name: name.trimmingCharacters(in: .whitespaces), url: url,
+        var sync = SQLSync(accountId: identity.account._id, databaseId: database._id, name: name.trimmingCharacters(in: .whitespaces), url: url,
                            query: query.trimmingCharacters(in: .whitespacesAndNewlines), cursorColumn: cursorColumn, mapping: mapping, mode: mode,
                            intervalMinutes: intervalMinutes)
+        sync.cron = cron.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        sync.timeZone = timeZone.flatMap { $0.isEmpty ? nil : $0 }
+        // With a cron-like schedule the first run is its first time; otherwise at once.
+        if sync.cron != nil { sync.nextRun = sync.nextRun(after: Date()) }
         if let problem = sync.problems().first { throw InvalidInput(problem.field, "invalid_setting", problem.message) }
         for (column, field) in mapping where database.field(field) == nil { throw InvalidInput("mapping", "unknown_field", "\(column) → \(field)") }
         let columns: [String]
@@ -43,7 +47,7 @@ public struct SyncService: Sendable {
         try await jobs.syncs.insertOne(sync)
         try await audit.record(identity.actor, "sync.create", kind: "sync", id: sync._id, name: sync.name, changes: [
             .init(field: "url", before: nil, after: sync.redactedURL), .init(field: "query", before: nil, after: sync.query),
-            .init(field: "every", before: nil, after: "\(intervalMinutes) min"),
+            .init(field: "every", before: nil, after: sync.cron.map { "cron \($0) (\(sync.timeZone ?? "UTC"))" } ?? "\(intervalMinutes) min"),
         ])
         return sync
     }

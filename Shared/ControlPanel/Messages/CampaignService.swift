@@ -6,6 +6,7 @@ import Content
 import Contracts
 import CustomerData
 import Foundation
+import ServiceSupport
 import Mongo
 import Security
 import Templates
@@ -219,8 +220,15 @@ public struct CampaignService: Sendable {
         }
         let schedule = draft.schedule ?? campaign.schedule
         guard TimeZone(identifier: schedule.timeZone) != nil else { throw InvalidInput("schedule.timeZone", "campaign_invalid", "'\(schedule.timeZone)' is not a time zone (Europe/Moscow)") }
-        if kind == .regular, schedule.repeats == nil || schedule.at == nil {
-            throw InvalidInput("schedule", "campaign_invalid", "a regular campaign needs its first time and daily or weekly")
+        if kind == .regular, schedule.repeats == nil || (schedule.at == nil && schedule.repeats != .cron) {
+            throw InvalidInput("schedule", "campaign_invalid", "a regular campaign needs its first time and daily or weekly, or a cron-like schedule")
+        }
+        if schedule.repeats == .cron {
+            do {
+                _ = try CronSchedule(schedule.cron ?? "")
+            } catch {
+                throw InvalidInput("schedule.cron", "campaign_invalid", "\(error) (minute hour day-of-month month day-of-week, e.g. 0 9 * * MON-FRI)")
+            }
         }
         let observers = (draft.observers ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
         for observer in observers {
@@ -268,7 +276,8 @@ public struct CampaignService: Sendable {
             campaign.status = .active
         case .regular:
             if let at { campaign.schedule.at = at }
-            campaign.schedule.nextRunAt = nil
+            // A cron-like schedule's first run is its first time from now (and not before `at`).
+            campaign.schedule.nextRunAt = campaign.schedule.repeats == .cron ? campaign.schedule.next(after: Date()) : nil
             campaign.status = .scheduled
         case .oneOff:
             if let at, at > Date() {

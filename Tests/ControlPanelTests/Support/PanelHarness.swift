@@ -1,6 +1,7 @@
 import AMQP
 import ControlPanel
 import Contracts
+import CustomerData
 import DataJobs
 import Foundation
 import HeraldTesting
@@ -134,6 +135,21 @@ struct PanelHarness: @unchecked Sendable {
 }
 
 /// An API answer's JSON object.
+extension PanelHarness {
+    /// A database named `name` with an e-mail identifier and one profile with `email`, made through the API.
+    func databaseWithProfile(_ client: some TestClientProtocol, auth: HTTPFields, name: String, email: String) async throws -> (ProfileDatabase, Profile) {
+        let created = try await client.execute(uri: "/api/v1/databases", method: .post, headers: auth, body: ByteBuffer(string: #"""
+            {"name": "\#(name)", "fields": [{"key": "email", "type": "email", "unique": true}]}
+            """#))
+        let id = try #require(try jsonObject(created)["id"] as? String)
+        _ = try await client.execute(uri: "/api/v1/databases/\(id)/profiles/bulk", method: .post, headers: auth,
+                                     body: ByteBuffer(string: #"{"profiles": [{"fields": {"email": "\#(email)"}}]}"#))
+        let database = try #require(try await panel.customers.databases.findOne(["_id": .string(id)]))
+        let profile = try #require(try await panel.customers.profiles.list(database, search: email).first)
+        return (database, profile)
+    }
+}
+
 func jsonObject(_ response: TestResponse) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
 }
