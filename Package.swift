@@ -215,7 +215,7 @@ let package = Package(
             name: "Tracker", dependencies: ["ServiceSupport", "Tracking", "Campaigns", .product(name: "Hummingbird", package: "hummingbird")], path: "Services/tracker"
         ),
         .executableTarget(
-            name: "JobServer", dependencies: ["ServiceSupport", "DataJobs", "Campaigns", "Tracking", .product(name: "Hummingbird", package: "hummingbird")],
+            name: "JobServer", dependencies: ["ServiceSupport", "DataJobs", "Campaigns", "Content", "Tracking", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Services/job-server"
         ),
         .executableTarget(name: "MTASender", dependencies: ["ServiceSupport", "MailSending", "SMTP", .product(name: "Hummingbird", package: "hummingbird")], path: "Services/mta-sender"),

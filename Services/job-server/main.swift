@@ -1,4 +1,5 @@
 import Campaigns
+import Content
 import Hummingbird
 import CustomerData
 import DataJobs
@@ -19,10 +20,14 @@ await HeraldService.main(.jobServer, context: BasicRequestContext.self) { _, con
     let jobs = JobStore(database: settings)
     let runner = ImportRunner(jobs: jobs, databases: databases, writer: writer, logger: context.logger)
     let exporter = ExportRunner(jobs: jobs, databases: databases, profiles: writer.store, logger: context.logger)
-    let activity = ActivityWriter(amqp: context.amqp, databases: databases, writer: writer, logger: context.logger)
     let campaigns = CampaignRunner(settings: settings, customers: customers, amqp: context.amqp, signer: TrackingSigner(secret: secret),
                                    trackerURL: trackerURL, logger: context.logger)
     let store = CampaignStore(settings: settings, customers: customers)
+    // Triggered campaigns that an event sends: told of every profile event the activity writer records.
+    let triggers = CampaignTriggers(store: store, sender: TriggeredSend(store: store, library: TemplateLibrary(settings: settings), amqp: context.amqp,
+                                                                     signer: TrackingSigner(secret: secret), trackerURL: trackerURL),
+                                    profiles: writer.store, logger: context.logger)
+    let activity = ActivityWriter(amqp: context.amqp, databases: databases, writer: writer, listener: { await triggers.handle($0) }, logger: context.logger)
     return [
         JobRequestConsumer.imports(amqp: context.amqp, runner: runner, logger: context.logger),
         JobRequestConsumer.exports(amqp: context.amqp, runner: exporter, logger: context.logger),

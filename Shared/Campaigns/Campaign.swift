@@ -52,6 +52,9 @@ public struct Campaign: Codable, Sendable, Equatable {
     public var policies: SendingPolicies
     /// The outgoing IP pool; the default route when empty.
     public var ipPool: String
+    /// Triggered: an activity kind (`order.paid`) whose every event sends this campaign's message
+    /// to its profile, with the event's properties as data; nil when only API calls send it.
+    public var triggerEvent: String?
     /// When the last (or current) run started and how it went.
     public var lastRunId: String?
     public var createdAt: Date

@@ -14,17 +14,24 @@ import SwiftProtobuf
 /// identifier field, writes the batch's activity with one insert, and acknowledges the batch
 /// with one `multiple` ack. Never a round trip per event.
 public struct ActivityWriter: Service {
+    /// Told of each batch's profile activity once it is written, with each event's id (campaigns
+    /// triggered by an event listen here).
+    public typealias Listener = @Sendable (_ written: [(eventId: String, activity: ActivityEvent)]) async -> Void
+
     let amqp: AMQPConnection
     let queue: String
     let databases: MongoCollection<ProfileDatabase>
     let writer: ProfileWriter
+    let listener: Listener?
     let logger: Logger
 
-    public init(amqp: AMQPConnection, queue: String = "events.activity", databases: MongoCollection<ProfileDatabase>, writer: ProfileWriter, logger: Logger) {
+    public init(amqp: AMQPConnection, queue: String = "events.activity", databases: MongoCollection<ProfileDatabase>, writer: ProfileWriter,
+                listener: Listener? = nil, logger: Logger) {
         self.amqp = amqp
         self.queue = queue
         self.databases = databases
         self.writer = writer
+        self.listener = listener
         self.logger = logger
     }
 
@@ -65,6 +72,7 @@ public struct ActivityWriter: Service {
     /// Writes a batch: profiles found or created per database, then all activity in one insert.
     public func write(_ events: [Herald_Events_V1_ActivityEvent]) async throws {
         var activity: [ActivityEvent] = [], anonymous: [ActivityEvent] = []
+        var eventIds: [String] = []
         var known: [String: ProfileDatabase] = [:]
         /// Visitors of a site who identified: (database, visitor) → profile.
         var identified: [(database: ProfileDatabase, visitor: String, profileId: String)] = []
@@ -119,9 +127,11 @@ public struct ActivityWriter: Service {
                 activity.append(ActivityEvent(accountId: database.accountId, databaseId: database._id, profileId: profileId,
                                               at: event.meta.occurredAt.date, kind: event.kind, source: event.source,
                                               properties: Self.document(event.properties)))
+                eventIds.append(event.meta.eventID)
             }
         }
         try await writer.store.record(activity)
+        if let listener, !activity.isEmpty { await listener(Array(zip(eventIds, activity)).map { (eventId: $0.0, activity: $0.1) }) }
         if !anonymous.isEmpty { _ = try await writer.store.anonymousActivity.insertMany(anonymous, ordered: false) }
         // What identified visitors did before they said who they are, moved to their profiles.
         for (database, visitor, profileId) in identified {

@@ -64,6 +64,12 @@ import Testing
             let badCron = try await client.execute(uri: "/api/v1/campaigns", method: .post, headers: auth, body: ByteBuffer(string:
                 #"{"name": "Digest", "kind": "regular", "databaseId": "\#(db)", "segmentId": "\#(segment)", "templateId": "\#(email)", "schedule": {"repeats": "cron", "cron": "0 9 * * MON-XYZ"}}"#))
             #expect(badCron.status == .unprocessableContent && String(buffer: badCron.body).contains("\"field\":\"schedule.cron\""), "\(String(buffer: badCron.body))")
+            let eventOnOneOff = try await client.execute(uri: "/api/v1/campaigns", method: .post, headers: auth, body: ByteBuffer(string:
+                #"{"name": "Sale", "databaseId": "\#(db)", "segmentId": "\#(segment)", "templateId": "\#(email)", "triggerEvent": "order.paid"}"#))
+            #expect(eventOnOneOff.status == .unprocessableContent && String(buffer: eventOnOneOff.body).contains("\"field\":\"triggerEvent\""))
+            let triggered = try jsonObject(try await client.execute(uri: "/api/v1/campaigns", method: .post, headers: auth, body: ByteBuffer(string:
+                #"{"name": "Paid", "kind": "triggered", "databaseId": "\#(db)", "templateId": "\#(email)", "triggerEvent": "order.paid"}"#)))
+            #expect(triggered["triggerEvent"] as? String == "order.paid")
             // A regular campaign on a cron-like schedule: launched, its next run is the schedule's next time.
             let digest = try jsonObject(try await client.execute(uri: "/api/v1/campaigns", method: .post, headers: auth, body: ByteBuffer(string:
                 #"{"name": "Digest", "kind": "regular", "databaseId": "\#(db)", "segmentId": "\#(segment)", "templateId": "\#(email)", "schedule": {"repeats": "cron", "cron": "@daily", "timeZone": "UTC"}}"#)))

@@ -12,6 +12,7 @@ import MailSending
 import Mongo
 import ServiceLifecycle
 import ServiceSupport
+import SwiftProtobuf
 import Testing
 import Tracking
 
@@ -185,6 +186,47 @@ struct CampaignTests {
         #expect(second.queued == 2)
         #expect(second.skipped["bounced"] == 1)
         #expect(try await world.sends(second._id).allSatisfy { $0.address != "boris@example.test" })
+        await world.finish()
+    }
+
+    @Test("an event sends a triggered campaign's message to its profile with the event's data, once however often it is delivered")
+    func eventTriggered() async throws {
+        let world = try await World()
+        try await world.start()
+        let paidTemplate = MessageTemplate(accountId: "acc1", name: "Paid", channel: .email, databaseId: world.database._id, content: MessageContent(
+            subject: "Order {{ order.number }} is paid", fromName: "Shop", fromAddress: "news@shop.test", html: "<p>Thanks, {{ profile.name }}.</p>"), by: "test")
+        try await world.harness.save(paidTemplate, in: "message_templates")
+        let campaign = try await world.campaign("Order paid") {
+            $0.kind = .triggered
+            $0.segmentId = nil
+            $0.status = .active
+            $0.templateId = paidTemplate._id
+            $0.triggerEvent = "order.paid"
+        }
+        let logger = TestEnvironment.logger("job-server")
+        let triggers = CampaignTriggers(store: world.store, sender: TriggeredSend(store: world.store, library: TemplateLibrary(settings: world.harness.settings),
+                                                                                  amqp: world.harness.amqp, signer: world.signer, trackerURL: "https://t.shop.test"),
+                                        profiles: ProfileStore(database: world.customers), logger: logger)
+        let writer = ActivityWriter(amqp: world.harness.amqp, databases: world.harness.settings.collection("profile_databases", of: ProfileDatabase.self),
+                                    writer: ProfileWriter(store: ProfileStore(database: world.customers)), listener: { await triggers.handle($0) }, logger: logger)
+        func event(_ kind: String, _ person: String) -> Herald_Events_V1_ActivityEvent {
+            var event = Herald_Events_V1_ActivityEvent()
+            event.meta = .new(account: "acc1", producer: "test")
+            event.databaseID = world.database._id
+            event.kind = kind
+            event.source = "api"
+            event.profileID = world.profiles[person]!._id
+            event.properties = Google_Protobuf_Struct(fields: ["order": Google_Protobuf_Value(structValue: Google_Protobuf_Struct(fields: ["number": Google_Protobuf_Value(stringValue: "A-7")]))])
+            return event
+        }
+        let paid = event("order.paid", "anna")
+        try await writer.write([paid, event("order.created", "boris")])
+        try await writer.write([paid])  // the same event delivered again
+        let received = try await world.sink.waitForMessages(1)
+        let outcomes = try await world.harness.outcomes(1)
+        #expect(outcomes.first?.kind == .delivered && received.count == 1)
+        #expect(received.first?.recipients == ["anna@example.test"] && received.first?.text.contains("Subject: Order A-7 is paid") == true)
+        #expect(try await world.store.sends.countDocuments(["campaignId": .string(campaign._id)]) == 1, "one message for the event however often it came")
         await world.finish()
     }
 

@@ -105,7 +105,7 @@ struct CampaignsController {
                 "variants": campaign.variants.map { "\($0.id) | \($0.subject ?? "") | \($0.fromName ?? "")" }.joined(separator: "\n"),
                 "testShare": campaign.test.map { String(Int($0.share * 100)) } ?? "", "testWait": campaign.test.map { String($0.waitMinutes) } ?? "240",
                 "byClicks": campaign.test?.metric == .clicks, "winner": (campaign.test?.winner).map { $0 as Any } ?? false,
-                "isTriggered": campaign.kind == .triggered, "isRegular": campaign.kind == .regular,
+                "isTriggered": campaign.kind == .triggered, "isRegular": campaign.kind == .regular, "triggerEvent": campaign.triggerEvent ?? "",
             ] as [String: Any],
             "segments": try await allSegments(for: identity).map { var s = $0; s["selected"] = ($0["id"] as? String) == campaign.segmentId; return s },
             "templates": try await templates.list(for: identity).filter { $0.channel == .email }.map { ["id": $0._id, "name": $0.name, "selected": $0._id == campaign.templateId] },
@@ -157,6 +157,7 @@ struct CampaignsController {
         draft.policies = SendingPolicies(quietFrom: try form.optionalInt("quietFrom"), quietTo: try form.optionalInt("quietTo"), frequencyCap: try form.optionalInt("frequencyCap"),
                                          frequencyDays: try form.optionalInt("frequencyDays") ?? 7)
         draft.ipPool = form["ipPool"] ?? ""
+        draft.triggerEvent = form["triggerEvent"] ?? ""
         let zone = (form["timeZone"] ?? "UTC").isEmpty ? "UTC" : form["timeZone"]!
         var schedule = current.schedule
         schedule.timeZone = zone
@@ -265,11 +266,11 @@ struct CampaignsController {
     struct CampaignView: Encodable {
         let id: String, name: String, kind: String, status: String, databaseId: String, segmentId: String?, resource: String, templateId: String
         let variants: [CampaignVariant], test: SplitTest?, schedule: CampaignSchedule, observers: [String], limits: SendingLimits, policies: SendingPolicies
-        let ipPool: String, lastRunId: String?, createdAt: Date, updatedAt: Date, updatedBy: String
+        let ipPool: String, triggerEvent: String?, lastRunId: String?, createdAt: Date, updatedAt: Date, updatedBy: String
         init(_ c: Campaign) {
             id = c._id; name = c.name; kind = c.kind.rawValue; status = c.status.rawValue; databaseId = c.databaseId; segmentId = c.segmentId; resource = c.resource
             templateId = c.templateId; variants = c.variants; test = c.test; schedule = c.schedule; observers = c.observers; limits = c.limits; policies = c.policies
-            ipPool = c.ipPool; lastRunId = c.lastRunId; createdAt = c.createdAt; updatedAt = c.updatedAt; updatedBy = c.updatedBy
+            ipPool = c.ipPool; triggerEvent = c.triggerEvent; lastRunId = c.lastRunId; createdAt = c.createdAt; updatedAt = c.updatedAt; updatedBy = c.updatedBy
         }
     }
 

@@ -54,6 +54,8 @@ public struct CampaignService: Sendable {
         public var limits: SendingLimits?
         public var policies: SendingPolicies?
         public var ipPool: String?
+        /// Triggered: the activity kind whose events send the message (`order.paid`).
+        public var triggerEvent: String?
         /// MVT: the options of each varied element; every combination becomes a variant
         /// (`S2·F1`: the second subject with the first sender name), reported on its own.
         public var mvt: MultivariateTest?
@@ -258,6 +260,15 @@ public struct CampaignService: Sendable {
         campaign.limits = limits
         campaign.policies = policies
         campaign.ipPool = (draft.ipPool ?? "").trimmingCharacters(in: .whitespaces)
+        let trigger = (draft.triggerEvent ?? "").trimmingCharacters(in: .whitespaces)
+        if !trigger.isEmpty {
+            guard kind == .triggered else { throw InvalidInput("triggerEvent", "campaign_invalid", "only a triggered campaign is sent by an event") }
+            guard trigger.count <= 100, trigger.first?.isLetter == true,
+                  trigger.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }) else {
+                throw InvalidInput("triggerEvent", "campaign_invalid", "an event kind such as order.paid: letters, digits, '.', '_' and '-'")
+            }
+        }
+        campaign.triggerEvent = trigger.isEmpty ? nil : trigger
     }
 
     // MARK: Sending
@@ -355,7 +366,7 @@ public struct CampaignService: Sendable {
     /// variables, published at once on the transactional queue. Returns the message id.
     public func sendTriggered(_ id: String, profileId: String?, email: String?, data: [String: TemplateValue], by identity: Identity) async throws -> String {
         try identity.require(.campaigns, .send)
-        let campaign = try await store.withAccountPool(try await campaign(id, for: identity))
+        let campaign = try await campaign(id, for: identity)
         guard campaign.kind == .triggered else { throw InvalidInput("kind", "campaign_invalid", "only a triggered campaign is sent by API calls") }
         guard campaign.status == .active else { throw InvalidInput("status", "campaign_state", "send", campaign.status.rawValue) }
         guard let amqp else { throw InvalidInput("status", "import_no_broker") }
@@ -370,32 +381,11 @@ public struct CampaignService: Sendable {
             profile = try await customers.profiles.list(database, search: email, limit: 1).first
         }
         guard let profile else { throw InvalidInput(profileId == nil ? "email" : "profileId", "unknown_profile") }
-        let subscriptions = profile.subscriptions.filter { $0.channel == .email && (campaign.resource.isEmpty || $0.resource == campaign.resource) }
-        guard let subscription = subscriptions.first(where: { $0.status == .active }) ?? subscriptions.first(where: { email != nil && $0.address.lowercased() == email!.lowercased() }),
-              subscription.status == .active else {
-            throw InvalidInput("email", "campaign_invalid", "the profile has no active e-mail subscription\(campaign.resource.isEmpty ? "" : " to \(campaign.resource)")")
-        }
-        if let entry = try await StopList(settings: store.campaigns.database).blocking(subscription.address, channel: .email, account: campaign.accountId) {
-            throw InvalidInput("email", "campaign_invalid", "\(subscription.address) is on the stop list (\(entry.reason))")
-        }
-        guard let (_, content, _) = try await templates.library.content(of: campaign.templateId, version: nil, account: campaign.accountId) else {
-            throw InvalidInput("templateId", "campaign_invalid", "its template no longer exists")
-        }
-        let message = try await templates.library.compose(content, channel: .email, account: campaign.accountId)
-        let domain = content.fromAddress.split(separator: "@").last.map(String.init) ?? ""
-        let builder = EmailBuilder(tracked: TrackedMessage(signer: signer, base: trackerURL, bounceDomain: try await store.returnPathDomain(for: domain)),
-                                   lookup: try await templates.library.lookup(account: campaign.accountId))
-        let messageId = ObjectId().hex
-        let delivery: Herald_Delivery_V1_EmailDelivery
         do {
-            delivery = try await builder.delivery(for: .init(profile: profile, address: subscription.address, resource: campaign.resource, messageId: messageId, variant: ""),
-                                                  message: message, content: content, campaign: campaign, transactional: true, data: data)
-        } catch {
-            throw InvalidInput("data", "campaign_invalid", error.description)
+            return try await TriggeredSend(store: store, library: templates.library, amqp: amqp, signer: signer, trackerURL: trackerURL)
+                .send(campaign, to: profile, email: email, data: data)
+        } catch let refusal as TriggeredSend.Refusal {
+            throw InvalidInput(refusal.field, "campaign_invalid", refusal.message)
         }
-        let record = SendRecord(id: messageId, accountId: campaign.accountId, databaseId: database._id, profileId: profile._id, campaignId: campaign._id,
-                                runId: "\(campaign._id)-api", variant: "", address: subscription.address, resource: campaign.resource)
-        _ = try await store.publishOnce([(record, delivery, nil)], amqp: amqp, transactional: true)
-        return messageId
     }
 }
