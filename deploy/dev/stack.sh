@@ -51,6 +51,12 @@ rabbit_start() {
     printf 'listeners.tcp.default = 127.0.0.1:%s\nloopback_users = none\nmanagement.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\n' \
       "$AMQP_PORT" "$AMQP_MANAGEMENT_PORT" >"$R/rabbitmq.conf"
     echo '[rabbitmq_management].' >"$R/enabled_plugins"
+    # The node and rabbitmqctl must share one Erlang cookie: made here, before either starts, so
+    # they never race to create two different ones in a new HOME.
+    if [ ! -s "$HOME/.erlang.cookie" ]; then
+      ( umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' | tr a-f A-F >"$HOME/.erlang.cookie" )
+      chmod 400 "$HOME/.erlang.cookie"
+    fi
     rm -f "$R/rabbit.pid"
     /usr/lib/rabbitmq/bin/rabbitmq-server -detached >"$R/log/start.out" 2>&1
     /usr/lib/rabbitmq/bin/rabbitmqctl wait --timeout 120 "$R/rabbit.pid" >/dev/null 2>&1 \
