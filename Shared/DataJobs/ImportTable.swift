@@ -4,6 +4,7 @@ import Foundation
 import Imports
 import Mongo
 import NIOPosix
+import ServiceSupport
 
 /// The rows of an uploaded file, whatever its format: CSV and TXT are read as they stream in,
 /// spreadsheets from a temporary copy. A file that is not what it claims is refused before any
@@ -44,129 +45,111 @@ public enum ImportTable {
         }
     }
 
-    /// All rows, in batches of about `size`.
-    public static func batches(of job: ImportJob, in store: JobStore, size: Int = 1000) -> AsyncThrowingStream<Batch, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    switch job.format {
-                    case .csv, .txt:
-                        var reader = DelimitedTextReader(delimiter: job.format == .txt ? "\t" : nil)
-                        var pending = Batch(rows: [], problems: [])
-                        var first = true
-                        for try await chunk in store.file(of: job) {
-                            if first {
-                                try checkText(chunk, fileName: job.fileName)
-                                first = false
-                            }
-                            let (rows, problems) = reader.feed(chunk)
-                            pending.rows += rows
-                            pending.problems += problems
-                            if pending.rows.count >= size {
-                                continuation.yield(pending)
-                                pending = Batch(rows: [], problems: [])
-                            }
+    /// All rows, in batches of about `size`, each read when the importer is ready for it (so memory
+    /// stays flat whatever the file's size).
+    public static func batches(of job: ImportJob, in store: JobStore, size: Int = 1000) -> BoundedStream<Batch> {
+        BoundedStream { yield in
+            do {
+                switch job.format {
+                case .csv, .txt:
+                    var reader = DelimitedTextReader(delimiter: job.format == .txt ? "\t" : nil)
+                    var pending = Batch(rows: [], problems: [])
+                    var first = true
+                    for try await chunk in store.file(of: job) {
+                        if first {
+                            try checkText(chunk, fileName: job.fileName)
+                            first = false
                         }
-                        let (rows, problems) = reader.finish()
+                        let (rows, problems) = reader.feed(chunk)
                         pending.rows += rows
                         pending.problems += problems
-                        if !pending.rows.isEmpty || !pending.problems.isEmpty { continuation.yield(pending) }
-                    case .profiles, .sql:
-                        throw WrongFile(message: "a copy or an SQL sync reads its source, not a file")
-                    case .xls, .xlsx:
-                        let url = try await store.temporaryCopy(of: job)
-                        defer { try? FileManager.default.removeItem(at: url) }
-                        let rows: [DelimitedTextReader.Row]
-                        if job.format == .xls {
-                            let workbook = try XLSWorkbook(path: url.path)
-                            defer { workbook.close() }
-                            rows = try workbook.rows()
-                        } else {
-                            rows = try XLSXWorkbook(path: url.path).rows()
-                        }
-                        for start in stride(from: 0, to: rows.count, by: size) {
-                            continuation.yield(Batch(rows: Array(rows[start..<min(start + size, rows.count)]), problems: []))
+                        if pending.rows.count >= size {
+                            try await yield(pending)
+                            pending = Batch(rows: [], problems: [])
                         }
                     }
-                    continuation.finish()
-                } catch let error as ImportFileError {
-                    continuation.finish(throwing: WrongFile(message: "\(job.fileName): \(error.message)"))
-                } catch {
-                    continuation.finish(throwing: error)
+                    let (rows, problems) = reader.finish()
+                    pending.rows += rows
+                    pending.problems += problems
+                    if !pending.rows.isEmpty || !pending.problems.isEmpty { try await yield(pending) }
+                case .profiles, .sql:
+                    throw WrongFile(message: "a copy or an SQL sync reads its source, not a file")
+                case .xls:
+                    // An XLS sheet holds at most 65,536 rows (the format's limit): read whole.
+                    let url = try await store.temporaryCopy(of: job)
+                    defer { try? FileManager.default.removeItem(at: url) }
+                    let workbook = try XLSWorkbook(path: url.path)
+                    defer { workbook.close() }
+                    let rows = try workbook.rows()
+                    for start in stride(from: 0, to: rows.count, by: size) {
+                        try await yield(Batch(rows: Array(rows[start..<min(start + size, rows.count)]), problems: []))
+                    }
+                case .xlsx:
+                    // The sheet is parsed as it is read, on a thread of its own that waits while the importer catches up.
+                    let url = try await store.temporaryCopy(of: job)
+                    defer { try? FileManager.default.removeItem(at: url) }
+                    try await XLSXWorkbook.stream(path: url.path, batchSize: size) { rows in try await yield(Batch(rows: rows, problems: [])) }
                 }
+            } catch let error as ImportFileError {
+                throw WrongFile(message: "\(job.fileName): \(error.message)")
             }
-            continuation.onTermination = { _ in task.cancel() }
         }
     }
 
     /// A database's profiles as a table: the field keys as the header, then each profile's values
     /// in the forms an import reads (what an export writes), read from a cursor.
     /// `filter` narrows them (a segment's members); all of the database's when nil.
-    public static func batches(of source: ProfileDatabase, in store: ProfileStore, filter: BSONDocument? = nil, size: Int = 1000, limit: Int? = nil) -> AsyncThrowingStream<Batch, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    let keys = source.fields.map(\.key)
-                    var pending = Batch(rows: [DelimitedTextReader.Row(line: 1, fields: keys)], problems: [])
-                    var line = 1
-                    let cursor = store.profiles.find(filter ?? ["accountId": .string(source.accountId), "databaseId": .string(source._id)],
-                                                     options: FindOptions(sort: ["_id": 1], limit: limit, batchSize: size))
-                    for try await profile in cursor {
-                        line += 1
-                        pending.rows.append(DelimitedTextReader.Row(line: line, fields: keys.map { StoredValueText.text(profile[field: $0]) }))
-                        if pending.rows.count >= size {
-                            continuation.yield(pending)
-                            pending = Batch(rows: [], problems: [])
-                        }
-                    }
-                    if !pending.rows.isEmpty { continuation.yield(pending) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
+    public static func batches(of source: ProfileDatabase, in store: ProfileStore, filter: BSONDocument? = nil, size: Int = 1000, limit: Int? = nil) -> BoundedStream<Batch> {
+        BoundedStream { yield in
+            let keys = source.fields.map(\.key)
+            var pending = Batch(rows: [DelimitedTextReader.Row(line: 1, fields: keys)], problems: [])
+            var line = 1
+            let cursor = store.profiles.find(filter ?? ["accountId": .string(source.accountId), "databaseId": .string(source._id)],
+                                             options: FindOptions(sort: ["_id": 1], limit: limit, batchSize: size))
+            for try await profile in cursor {
+                line += 1
+                pending.rows.append(DelimitedTextReader.Row(line: line, fields: keys.map { StoredValueText.text(profile[field: $0]) }))
+                if pending.rows.count >= size {
+                    try await yield(pending)
+                    pending = Batch(rows: [], problems: [])
                 }
             }
-            continuation.onTermination = { _ in task.cancel() }
+            if !pending.rows.isEmpty { try await yield(pending) }
         }
     }
 
     /// An SQL sync's new rows: the query's columns as the header, then the rows past the cursor in
     /// pages of `size`, ordered by the cursor column (libpq or Connector/C, on NIO's blocking pool).
-    public static func batches(of sync: SQLSync, size: Int = 1000) -> AsyncThrowingStream<Batch, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    let source = try await NIOThreadPool.singleton.runIfActive { try SQLSource(sync: sync) }
-                    var cursor = sync.lastCursor
-                    var line = 1
-                    var headerSent = false
-                    while true {
-                        let after = cursor
-                        let (columns, rows) = try await NIOThreadPool.singleton.runIfActive { try source.page(of: sync, after: after, limit: size) }
-                        guard let cursorIndex = columns.firstIndex(of: sync.cursorColumn) else {
-                            throw WrongFile(message: "the query has no column '\(sync.cursorColumn)' to follow")
-                        }
-                        var batch = Batch(rows: [], problems: [])
-                        if !headerSent {
-                            batch.rows.append(DelimitedTextReader.Row(line: 1, fields: columns))
-                            headerSent = true
-                        }
-                        for row in rows {
-                            line += 1
-                            batch.rows.append(DelimitedTextReader.Row(line: line, fields: row.map { $0 ?? "" }))
-                        }
-                        if let last = rows.last?[cursorIndex] { cursor = last }
-                        continuation.yield(batch)
-                        if rows.count < size { break }
+    public static func batches(of sync: SQLSync, size: Int = 1000) -> BoundedStream<Batch> {
+        BoundedStream { yield in
+            do {
+                let source = try await NIOThreadPool.singleton.runIfActive { try SQLSource(sync: sync) }
+                var cursor = sync.lastCursor
+                var line = 1
+                var headerSent = false
+                while true {
+                    let after = cursor
+                    let (columns, rows) = try await NIOThreadPool.singleton.runIfActive { try source.page(of: sync, after: after, limit: size) }
+                    guard let cursorIndex = columns.firstIndex(of: sync.cursorColumn) else {
+                        throw WrongFile(message: "the query has no column '\(sync.cursorColumn)' to follow")
                     }
-                    withExtendedLifetime(source) {}
-                    continuation.finish()
-                } catch let error as PostgresSource.Failure {
-                    continuation.finish(throwing: WrongFile(message: error.message))
-                } catch {
-                    continuation.finish(throwing: error)
+                    var batch = Batch(rows: [], problems: [])
+                    if !headerSent {
+                        batch.rows.append(DelimitedTextReader.Row(line: 1, fields: columns))
+                        headerSent = true
+                    }
+                    for row in rows {
+                        line += 1
+                        batch.rows.append(DelimitedTextReader.Row(line: line, fields: row.map { $0 ?? "" }))
+                    }
+                    if let last = rows.last?[cursorIndex] { cursor = last }
+                    try await yield(batch)
+                    if rows.count < size { break }
                 }
+                withExtendedLifetime(source) {}
+            } catch let error as PostgresSource.Failure {
+                throw WrongFile(message: error.message)
             }
-            continuation.onTermination = { _ in task.cancel() }
         }
     }
 

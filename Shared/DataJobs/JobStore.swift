@@ -1,5 +1,6 @@
 import BSON
 import Foundation
+import ServiceSupport
 import Mongo
 
 /// Import jobs in the settings store: the jobs, their uploaded files (in 1 MiB chunks, so no
@@ -82,28 +83,20 @@ public struct JobStore: Sendable {
     }
 
     /// The stored file, chunk by chunk.
-    public func file(of job: ImportJob) -> AsyncThrowingStream<[UInt8], any Error> {
+    public func file(of job: ImportJob) -> BoundedStream<[UInt8]> {
         file(id: job._id, chunkCount: job.chunkCount)
     }
 
-    /// The chunks stored under `id`, in order.
-    public func file(id: String, chunkCount: Int) -> AsyncThrowingStream<[UInt8], any Error> {
+    /// The chunks stored under `id`, in order, each read when the reader is ready for it.
+    public func file(id: String, chunkCount: Int) -> BoundedStream<[UInt8]> {
         let chunks = chunks
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    for index in 0..<chunkCount {
-                        guard let chunk = try await chunks.findOne(["_id": .string("\(id):\(index)")]) else {
-                            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "chunk \(index) of the uploaded file is missing"])
-                        }
-                        continuation.yield([UInt8](chunk.data))
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
+        return BoundedStream { yield in
+            for index in 0..<chunkCount {
+                guard let chunk = try await chunks.findOne(["_id": .string("\(id):\(index)")]) else {
+                    throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "chunk \(index) of the uploaded file is missing"])
                 }
+                try await yield([UInt8](chunk.data))
             }
-            continuation.onTermination = { _ in task.cancel() }
         }
     }
 

@@ -9,14 +9,14 @@ import FoundationXML
 /// XML parser; only the parts a sheet's values need are read.
 public final class XLSXWorkbook {
     // Not Sendable: an import job opens, reads and drops it on its own.
-    private let archive: Archive
+    let archive: Archive
     private let file: String
     /// The names of the worksheets, in order.
     public let sheetNames: [String]
-    private let sheetPaths: [String]
-    private let sharedStrings: [String]
+    let sheetPaths: [String]
+    let sharedStrings: [String]
     /// Indexes of the cell formats that show dates.
-    private let dateStyles: Set<Int>
+    let dateStyles: Set<Int>
 
     /// Opens `path`.
     ///
@@ -64,6 +64,60 @@ public final class XLSXWorkbook {
         }
         let parser = SheetParser(sharedStrings: sharedStrings, dateStyles: dateStyles)
         return parser.parse(xml)
+    }
+
+    /// Streams worksheet `index`'s rows, `batchSize` at a time, to `handle`. The sheet is copied out
+    /// of the archive to a temporary file and parsed as it is read, on a thread of its own that
+    /// waits while `handle` works: memory holds the shared strings and one batch, whatever the
+    /// sheet's length. An error from `handle` stops the parse and is thrown.
+    public static func stream(path: String, sheet index: Int = 0, batchSize: Int,
+                              _ handle: @escaping @Sendable ([DelimitedTextReader.Row]) async throws -> Void) async throws {
+        let workbook = try XLSXWorkbook(path: path)
+        guard workbook.sheetNames.indices.contains(index) else {
+            throw ImportFileError(file: path, message: "there is no sheet \(index + 1); the workbook has \(workbook.sheetNames.count)")
+        }
+        guard let entry = workbook.archive[workbook.sheetPaths[index]] else {
+            throw ImportFileError(file: path, message: "sheet '\(workbook.sheetNames[index])' is missing from the workbook")
+        }
+        let sheet = FileManager.default.temporaryDirectory.appendingPathComponent("herald-sheet-\(UUID().uuidString).xml")
+        defer { try? FileManager.default.removeItem(at: sheet) }
+        do {
+            _ = try workbook.archive.extract(entry, to: sheet, skipCRC32: false)
+        } catch {
+            throw ImportFileError(file: path, message: "sheet '\(workbook.sheetNames[index])' cannot be read from the archive: \(error)")
+        }
+        let (sharedStrings, dateStyles, file) = (workbook.sharedStrings, workbook.dateStyles, path)
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            let thread = Thread {
+                let delivery = RowDelivery(handle)
+                let parser = SheetParser(sharedStrings: sharedStrings, dateStyles: dateStyles)
+                var batch: [DelimitedTextReader.Row] = []
+                parser.onRow = { row in
+                    batch.append(row)
+                    guard batch.count >= batchSize else { return true }
+                    defer { batch.removeAll(keepingCapacity: true) }
+                    return delivery.deliver(batch)
+                }
+                guard let input = InputStream(url: sheet) else {
+                    done.resume(throwing: ImportFileError(file: file, message: "the sheet could not be opened"))
+                    return
+                }
+                let xml = XMLParser(stream: input)
+                xml.delegate = parser
+                let parsed = xml.parse()
+                if let failure = delivery.failure {
+                    done.resume(throwing: failure)
+                } else if !parsed {
+                    done.resume(throwing: ImportFileError(file: file, message: "the sheet is not valid XML (\(xml.parserError.map { "\($0)" } ?? "unknown error")); save the workbook again"))
+                } else if !batch.isEmpty, !delivery.deliver(batch) {
+                    done.resume(throwing: delivery.failure ?? CancellationError())
+                } else {
+                    done.resume()
+                }
+            }
+            thread.name = "xlsx-sheet"
+            thread.start()
+        }
     }
 
     /// Days since 1899-12-30 (Excel's serial dates) as text.
@@ -180,10 +234,34 @@ private final class StylesParser: NSObject, XMLParserDelegate {
     }
 }
 
+/// Hands batches from the parsing thread to the async importer, blocking the thread until each is taken.
+private final class RowDelivery: @unchecked Sendable {
+    // @unchecked Sendable: `failure` is written by the task `deliver` waits for, and read after that wait.
+    let handle: @Sendable ([DelimitedTextReader.Row]) async throws -> Void
+    var failure: (any Error)?
+
+    init(_ handle: @escaping @Sendable ([DelimitedTextReader.Row]) async throws -> Void) { self.handle = handle }
+
+    /// False when the importer refused the batch (an error, or it stopped reading).
+    func deliver(_ rows: [DelimitedTextReader.Row]) -> Bool {
+        guard failure == nil else { return false }
+        let taken = DispatchSemaphore(value: 0)
+        Task {
+            do { try await handle(rows) } catch { failure = error }
+            taken.signal()
+        }
+        taken.wait()
+        return failure == nil
+    }
+}
+
 private final class SheetParser: NSObject, XMLParserDelegate {
     let sharedStrings: [String]
     let dateStyles: Set<Int>
     var rows: [DelimitedTextReader.Row] = []
+    /// When set, each row goes here instead of into `rows`; false stops the parse.
+    var onRow: ((DelimitedTextReader.Row) -> Bool)?
+    private var emitted = 0
     private var rowNumber = 0
     private var cells: [Int: String] = [:]
     private var column = 0
@@ -234,6 +312,15 @@ private final class SheetParser: NSObject, XMLParserDelegate {
         if inValue { value += string }
     }
 
+    private func emit(_ row: DelimitedTextReader.Row, _ parser: XMLParser) {
+        emitted += 1
+        guard let onRow else {
+            rows.append(row)
+            return
+        }
+        if !onRow(row) { parser.abortParsing() }
+    }
+
     func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
         switch name {
         case "v", "t":
@@ -252,8 +339,8 @@ private final class SheetParser: NSObject, XMLParserDelegate {
         case "row":
             let width = (cells.keys.max() ?? -1) + 1
             // Rows the sheet skips (nothing in them) are empty rows, as a spreadsheet shows them.
-            while rows.count + 1 < rowNumber { rows.append(.init(line: rows.count + 1, fields: [])) }
-            rows.append(.init(line: rowNumber, fields: (0..<width).map { cells[$0] ?? "" }))
+            while emitted + 1 < rowNumber { emit(.init(line: emitted + 1, fields: []), parser) }
+            emit(.init(line: rowNumber, fields: (0..<width).map { cells[$0] ?? "" }), parser)
         default: break
         }
     }

@@ -28,4 +28,31 @@ struct XLSXWorkbookTests {
             _ = try XLSXWorkbook(path: "/nonexistent/contacts.xlsx")
         } throws: { ($0 as? ImportFileError)?.message == "the file does not exist" }
     }
+
+    @Test func streamingGivesTheSameRowsInBatchesAndStopsWhenTheReaderDoes() async throws {
+        let path = try XLSWorkbookTests.fixture("contacts.xlsx")
+        let whole = try XLSXWorkbook(path: path).rows(sheet: 0)
+        let batches = Batches()
+        try await XLSXWorkbook.stream(path: path, batchSize: 2) { rows in batches.append(rows) }
+        #expect(batches.all.map(\.count) == [2, 2, 2])
+        #expect(batches.all.flatMap { $0 }.map(\.line) == whole.map(\.line) && batches.all.flatMap { $0 }.map(\.fields) == whole.map(\.fields))
+        // A reader that gives up after the first batch stops the parse, and its error comes back.
+        struct Enough: Error {}
+        let seen = Batches()
+        await #expect(throws: Enough.self) {
+            try await XLSXWorkbook.stream(path: path, batchSize: 2) { rows in
+                seen.append(rows)
+                throw Enough()
+            }
+        }
+        #expect(seen.all.count == 1)
+    }
+}
+
+/// Batches handed over by the streaming reader, in order.
+final class Batches: @unchecked Sendable {
+    private let lock = NSLock()
+    private var batches: [[DelimitedTextReader.Row]] = []
+    func append(_ rows: [DelimitedTextReader.Row]) { lock.withLock { batches.append(rows) } }
+    var all: [[DelimitedTextReader.Row]] { lock.withLock { batches } }
 }

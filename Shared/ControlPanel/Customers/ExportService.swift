@@ -6,6 +6,7 @@ import DataJobs
 import Foundation
 import Mongo
 import Security
+import ServiceSupport
 
 /// Exports as the panel and the API see them: queue one, watch it, download its file. Both the
 /// export and each download are sensitive reads, recorded in the audit log.
@@ -59,7 +60,7 @@ public struct ExportService: Sendable {
     }
 
     /// The finished file, chunk by chunk, with its name; the download is audited.
-    public func download(_ id: String, by identity: Identity) async throws -> (ExportJob, String, AsyncThrowingStream<[UInt8], any Error>) {
+    public func download(_ id: String, by identity: Identity) async throws -> (ExportJob, String, BoundedStream<[UInt8]>) {
         let job = try await job(id, for: identity)
         guard job.state == .succeeded else { throw InvalidInput("state", "export_not_ready", job.state.rawValue) }
         let database = try await customers.database(job.databaseId, for: identity)
