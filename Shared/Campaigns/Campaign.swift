@@ -105,7 +105,7 @@ public struct CampaignVariant: Codable, Sendable, Equatable {
 /// How an A/B/n or MVT test is decided: the variants go to `share` of the audience, split
 /// evenly; after `waitMinutes` the variant with the best `metric` goes to everyone else.
 public struct SplitTest: Codable, Sendable, Equatable {
-    public enum Metric: String, Codable, Sendable, CaseIterable { case opens, clicks }
+    public enum Metric: String, Codable, Sendable, CaseIterable { case opens, clicks, conversions }
     /// 0.01…1: with 1 the whole audience is split and no winner is sent.
     public var share: Double
     public var metric: Metric
@@ -114,9 +114,14 @@ public struct SplitTest: Codable, Sendable, Equatable {
     public var winner: String?
     public var decidedAt: Date?
 
-    public init(share: Double = 0.2, metric: Metric = .opens, waitMinutes: Int = 240) {
+    /// With the `conversions` metric: the activity kind that counts as a conversion (`order.paid`,
+    /// `goal.reached`) when the recipient's profile records it after the message was sent.
+    public var conversionEvent: String?
+
+    public init(share: Double = 0.2, metric: Metric = .opens, waitMinutes: Int = 240, conversionEvent: String? = nil) {
         self.share = share
         self.metric = metric
+        self.conversionEvent = conversionEvent
         self.waitMinutes = waitMinutes
     }
 }

@@ -64,7 +64,7 @@ public struct CampaignScheduler: Service {
             guard var campaign = try await store.campaigns.findOne(["_id": .string(run.campaignId)]), var test = campaign.test else { continue }
             guard let claimed = try await store.runs.findOneAndUpdate(filter: ["_id": .string(run._id), "status": "testing"],
                                                                       update: ["$set": ["status": "queued", "phase": "winner", "checkpoint": ""]]) else { continue }
-            let results = try await CampaignResults(store: store).variants(of: run._id)
+            let results = try await CampaignResults(store: store).variants(of: run._id, conversionEvent: test.metric == .conversions ? test.conversionEvent : nil)
             test.winner = SplitTest.winner(of: results, by: test.metric) ?? campaign.variants.first?.id
             test.decidedAt = now
             campaign.test = test

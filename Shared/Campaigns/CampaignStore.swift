@@ -15,6 +15,8 @@ public struct CampaignStore: Sendable {
     let sendingDomains: MongoCollection<BSONDocument>
     public let limits: MongoCollection<AccountLimits>
     let stopList: MongoCollection<BSONDocument>
+    /// The profiles' activity (customer data), where conversions are found.
+    let activity: MongoCollection<BSONDocument>
 
     public init(settings: MongoDatabase, customers: MongoDatabase) {
         campaigns = settings.collection(Campaign.collectionName, of: Campaign.self)
@@ -23,6 +25,7 @@ public struct CampaignStore: Sendable {
         sendingDomains = settings.collection("sending_domains", of: BSONDocument.self)
         limits = settings.collection(AccountLimits.collectionName, of: AccountLimits.self)
         stopList = settings.collection("stop_list", of: BSONDocument.self)
+        activity = customers.collection("activity", of: BSONDocument.self)
     }
 
     public func prepare() async throws {

@@ -230,6 +230,36 @@ struct CampaignTests {
         await world.finish()
     }
 
+    @Test("an A/B test by conversions: each variant's recipients whose profile recorded the event after their message, once each")
+    func conversions() async throws {
+        let world = try await World()
+        let sentAt = Date(timeIntervalSince1970: 1_795_000_000)
+        let groups = [("anna", "A"), ("boris", "A"), ("vera", "B"), ("eva", "B")]
+        for (name, variant) in groups {
+            var record = SendRecord(id: EmailBuilder.messageId(run: "r1", profile: world.profiles[name]!._id), accountId: "acc1", databaseId: world.database._id,
+                                    profileId: world.profiles[name]!._id, campaignId: "c1", runId: "r1", variant: variant, address: "\(name)@example.test", resource: "news")
+            record.status = .delivered
+            record.createdAt = sentAt
+            try await world.store.sends.insertOne(record)
+        }
+        func paid(_ name: String, _ offset: Double, kind: String = "order.paid") -> ActivityEvent {
+            ActivityEvent(accountId: "acc1", databaseId: world.database._id, profileId: world.profiles[name]!._id, at: sentAt.addingTimeInterval(offset), kind: kind, source: "api")
+        }
+        try await ProfileStore(database: world.customers).record([
+            paid("anna", 600),                      // A: converts
+            paid("boris", -600),                    // A: paid before the message — not a conversion
+            paid("vera", 60), paid("vera", 120),    // B: converts once
+            paid("eva", 30, kind: "order.created"), // B: another kind
+            paid("eva", 90),                        // B: converts
+        ])
+        let results = try await CampaignResults(store: world.store).variants(of: "r1", conversionEvent: "order.paid")
+        #expect(results.map(\.variant) == ["A", "B"] && results.map(\.sent) == [2, 2] && results.map(\.converted) == [1, 2])
+        #expect(SplitTest.winner(of: results, by: .conversions) == "B")
+        #expect(SplitTest.winner(of: results, by: .opens) == "A", "no opens: the first on a tie")
+        #expect(try await CampaignResults(store: world.store).variants(of: "r1").map(\.converted) == [0, 0], "without a conversion event nothing is counted")
+        await world.finish()
+    }
+
     @Test("expanding a run again publishes nothing twice")
     func expandingAgainDoublesNothing() async throws {
         let world = try await World()

@@ -104,7 +104,8 @@ struct CampaignsController {
                 "daily": s.repeats == .daily, "weekly": s.repeats == .weekly, "byCron": s.repeats == .cron, "cron": s.cron ?? "", "nextRunAt": s.nextRunAt?.formatted(.iso8601) ?? "",
                 "variants": campaign.variants.map { "\($0.id) | \($0.subject ?? "") | \($0.fromName ?? "")" }.joined(separator: "\n"),
                 "testShare": campaign.test.map { String(Int($0.share * 100)) } ?? "", "testWait": campaign.test.map { String($0.waitMinutes) } ?? "240",
-                "byClicks": campaign.test?.metric == .clicks, "winner": (campaign.test?.winner).map { $0 as Any } ?? false,
+                "byClicks": campaign.test?.metric == .clicks, "byConversions": campaign.test?.metric == .conversions,
+                "conversionEvent": campaign.test?.conversionEvent ?? "", "winner": (campaign.test?.winner).map { $0 as Any } ?? false,
                 "isTriggered": campaign.kind == .triggered, "isRegular": campaign.kind == .regular, "triggerEvent": campaign.triggerEvent ?? "",
             ] as [String: Any],
             "segments": try await allSegments(for: identity).map { var s = $0; s["selected"] = ($0["id"] as? String) == campaign.segmentId; return s },
@@ -116,7 +117,9 @@ struct CampaignsController {
                  "message": r.run.message, "started": r.run.startedAt?.formatted(.iso8601) ?? "", "phase": r.run.phase,
                  "variants": r.variants.filter { !$0.variant.isEmpty }.map { v in
                      ["variant": v.variant, "sent": v.sent, "delivered": v.delivered, "opened": v.opened, "clicked": v.clicked,
-                      "openRate": String(format: "%.1f%%", v.openRate * 100), "clickRate": String(format: "%.1f%%", v.clickRate * 100)] }]
+                      "openRate": String(format: "%.1f%%", v.openRate * 100), "clickRate": String(format: "%.1f%%", v.clickRate * 100),
+                      "converted": v.converted, "conversionRate": String(format: "%.1f%%", v.conversionRate * 100),
+                      "conversions": campaign.test?.metric == .conversions] }]
             },
             "canEdit": identity.can(.campaigns, .edit), "canSend": identity.can(.campaigns, .send), "canDelete": identity.can(.campaigns, .delete),
             "canLaunch": [.draft, .scheduled, .sent, .cancelled, .failed].contains(campaign.status) && campaign.status != .active,
@@ -175,7 +178,9 @@ struct CampaignsController {
         draft.variants = lines.filter { !($0.first ?? "").isEmpty }.map { CampaignVariant(id: $0[0], subject: $0.count > 1 && !$0[1].isEmpty ? $0[1] : nil,
                                                                                           fromName: $0.count > 2 && !$0[2].isEmpty ? $0[2] : nil) }
         if let share = try form.optionalInt("testShare"), !(draft.variants ?? []).isEmpty {
-            draft.test = SplitTest(share: Double(share) / 100, metric: form["metric"] == "clicks" ? .clicks : .opens, waitMinutes: try form.optionalInt("testWait") ?? 240)
+            let conversionEvent = (form["conversionEvent"] ?? "").trimmingCharacters(in: .whitespaces)
+            draft.test = SplitTest(share: Double(share) / 100, metric: SplitTest.Metric(rawValue: form["metric"] ?? "") ?? .opens,
+                                   waitMinutes: try form.optionalInt("testWait") ?? 240, conversionEvent: conversionEvent.isEmpty ? nil : conversionEvent)
         }
         return draft
     }

@@ -118,7 +118,8 @@ public struct CampaignService: Sendable {
         let results = CampaignResults(store: store)
         var reports: [RunReport] = []
         for run in runs {
-            reports.append(RunReport(run: run, statuses: try await results.statuses(of: run._id), variants: try await results.variants(of: run._id)))
+            reports.append(RunReport(run: run, statuses: try await results.statuses(of: run._id),
+                                     variants: try await results.variants(of: run._id, conversionEvent: campaign.test?.conversionEvent)))
         }
         return (campaign, reports)
     }
@@ -219,6 +220,12 @@ public struct CampaignService: Sendable {
             guard !variants.isEmpty else { throw InvalidInput("test", "campaign_invalid", "a test needs variants") }
             guard test.share > 0, test.share <= 1 else { throw InvalidInput("test.share", "campaign_invalid", "the test share is above 0 and at most 1") }
             guard (0...10_080).contains(test.waitMinutes) else { throw InvalidInput("test.waitMinutes", "campaign_invalid", "wait between 0 and 10080 minutes") }
+            if test.metric == .conversions {
+                let event = (test.conversionEvent ?? "").trimmingCharacters(in: .whitespaces)
+                guard !event.isEmpty, event.count <= 100, event.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }) else {
+                    throw InvalidInput("test.conversionEvent", "campaign_invalid", "the activity that counts as a conversion, such as order.paid or goal.reached")
+                }
+            }
         }
         let schedule = draft.schedule ?? campaign.schedule
         guard TimeZone(identifier: schedule.timeZone) != nil else { throw InvalidInput("schedule.timeZone", "campaign_invalid", "'\(schedule.timeZone)' is not a time zone (Europe/Moscow)") }
