@@ -222,8 +222,8 @@ public struct CampaignService: Sendable {
             guard (0...10_080).contains(test.waitMinutes) else { throw InvalidInput("test.waitMinutes", "campaign_invalid", "wait between 0 and 10080 minutes") }
             if test.metric == .conversions {
                 let event = (test.conversionEvent ?? "").trimmingCharacters(in: .whitespaces)
-                guard !event.isEmpty, event.count <= 100, event.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }) else {
-                    throw InvalidInput("test.conversionEvent", "campaign_invalid", "the activity that counts as a conversion, such as order.paid or goal.reached")
+                guard ActivityEvent.isValidKind(event) else {
+                    throw InvalidInput("test.conversionEvent", "campaign_invalid", "the activity that counts as a conversion, such as order.paid or goal.reached (lower-case letters, digits, '_' and '.')")
                 }
             }
         }
@@ -270,9 +270,8 @@ public struct CampaignService: Sendable {
         let trigger = (draft.triggerEvent ?? "").trimmingCharacters(in: .whitespaces)
         if !trigger.isEmpty {
             guard kind == .triggered else { throw InvalidInput("triggerEvent", "campaign_invalid", "only a triggered campaign is sent by an event") }
-            guard trigger.count <= 100, trigger.first?.isLetter == true,
-                  trigger.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }) else {
-                throw InvalidInput("triggerEvent", "campaign_invalid", "an event kind such as order.paid: letters, digits, '.', '_' and '-'")
+            guard ActivityEvent.isValidKind(trigger) else {
+                throw InvalidInput("triggerEvent", "campaign_invalid", "an event kind such as order.paid: lower-case letters, digits, '_' and '.'")
             }
         }
         campaign.triggerEvent = trigger.isEmpty ? nil : trigger
