@@ -287,6 +287,7 @@ def scenario(run):
     run.driver.find_element(By.LINK_TEXT, "Анна").click()
     run.check(run.find("#profile-title").text == "Анна" and "profile.created" in run.find("#timeline").text, "the card shows the profile and its history")
     run.step("profile-card")
+    card_path = run.driver.current_url.replace(run.panel.base, "").split("?")[0]
 
     # A segment built with the visual builder: the example rule names a field this database does
     # not have, the error shows at once; rebuilt as "e-mail contains anna", the live count is 1.
@@ -378,13 +379,31 @@ def scenario(run):
               "a new sending domain shows the DNS record of its key")
     run.step("sending-domain")
 
+    # Promo codes: a pool with pasted codes (the bad line reported by its number); Анна's card
+    # issues one of them and lists it.
+    run.open("/promo-codes")
+    run.find("#promo-pool-new input[name=name]").send_keys("Welcome codes")
+    run.submit("#promo-pool-new button")
+    run.check("Welcome codes" in run.find("#promo-pools").text, "the new pool is listed")
+    run.click(run.find("#promo-pools details summary"))
+    run.find("#promo-pools details textarea[name=codes]").send_keys("SPRING-1\nSPRING-2\nbad code!")
+    run.submit("#promo-pools details form button")
+    result = run.find("#promo-result").text
+    run.check(result.startswith("2 codes added") and "line 3" in result, "two codes added, the bad line reported by its number")
+    run.step("promo-codes")
+    run.open(card_path)
+    run.submit("#issue-promo-code")
+    run.check("SPRING-" in run.find("#issued-codes").text and "promo.issued" in run.find("#timeline").text,
+              "the card issues a free code, lists it and shows it in the history")
+    run.step("promo-code-issued")
+
 
     # Every step above is in the audit log.
     run.open("/audit")
     audit = run.find("#audit").text
     for action in ["login.failure", "login.success", "user.password_change", "settings.security", "role.create", "user.create",
                    "user.lock", "login.refused", "user.language", "logout", "database.create", "import.upload", "import.start",
-                   "campaign.create", "campaign.launch", "sending_domain.create"]:
+                   "campaign.create", "campaign.launch", "sending_domain.create", "promo_pool.create", "promo_code.issue"]:
         run.check(action in audit, f"the audit log shows {action}")
     run.check("rita@main.test" in audit and "leo@main.test" in audit, "the audit log names the users")
     run.step("audit-log")

@@ -90,7 +90,7 @@ public struct PromoCodeService: Sendable {
         var result = Added()
         var wanted: [(line: Int, code: String)] = []
         var seen = Set<String>()
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let code = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if code.isEmpty { continue }
             guard PromoCode.isValid(code) else {
