@@ -62,9 +62,9 @@ extension MailSender {
 
     /// Holds a message back without an attempt (the destination backs off, is paused, or the
     /// message came back from a delay queue early).
-    func park(_ message: OutboundMessage, until: Date, attempts: Int, site: String? = nil) {
+    func park(_ message: OutboundMessage, until: Date, site: String) {
         let parked = EmailDelay.parking(body: message.delivery.body, properties: message.delivery.properties, notBefore: until,
-                                         attempts: attempts, firstAttemptAt: message.firstAttemptAt, site: site)
+                                         attempts: message.attempts, firstAttemptAt: message.firstAttemptAt, site: site)
         settlements.settle(message.delivery, event: nil, publishing: [parked])
     }
 

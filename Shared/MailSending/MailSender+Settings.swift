@@ -66,7 +66,7 @@ extension MailSender {
             let paused = control?.paused ?? false
             if paused != (await site.pausedByOperator) {
                 let held = await site.setPaused(paused)
-                for message in held { park(message, until: Date().addingTimeInterval(30), attempts: message.attempts, site: site.site) }
+                for message in held { park(message, until: Date().addingTimeInterval(30), site: site.site) }
                 if !paused, await site.needsConnection() { spawn.yield(site) }
             }
             if let retryAt = control?.retryAt, retryAt != previous[site.site]?.retryAt, await site.resumeNow() {

@@ -195,7 +195,7 @@ public final class MailSender: Service, Sendable {
             return
         }
         if paused, !message.email.campaignID.isEmpty {
-            park(message, until: now.addingTimeInterval(30), attempts: message.attempts, site: site.site)
+            park(message, until: now.addingTimeInterval(30), site: site.site)
             return
         }
         if let purgedAt = control?.purgedAt, message.email.meta.occurredAt.date <= purgedAt {
@@ -211,12 +211,12 @@ public final class MailSender: Service, Sendable {
         if let notBefore = message.notBefore, Double(notBefore) / 1000 > now.timeIntervalSince1970 + 0.5 {
             let retryNow = control?.retryAt.map { Double(notBefore) / 1000 > $0.timeIntervalSince1970 && message.queuedAt < .now } ?? false
             if !retryNow {
-                park(message, until: Date(timeIntervalSince1970: Double(notBefore) / 1000), attempts: message.attempts, site: site.site)
+                park(message, until: Date(timeIntervalSince1970: Double(notBefore) / 1000), site: site.site)
                 return
             }
         }
         if let until = await site.holdUntil(now: now) {
-            park(message, until: until, attempts: message.attempts, site: site.site)
+            park(message, until: until, site: site.site)
             return
         }
         if await site.enqueue(message) { spawn.yield(site) }
@@ -316,7 +316,7 @@ public final class MailSender: Service, Sendable {
                             // messages wait in the delay queues rather than in this node (no reconnecting meanwhile).
                             let until = Date().addingTimeInterval(seconds)
                             for message in await site.suspend(until: until, reason: "the destination's rate limit or warm-up allows the next message at \(until)") {
-                                park(message, until: until, attempts: message.attempts, site: site.site)
+                                park(message, until: until, site: site.site)
                             }
                             return
                         }
@@ -337,7 +337,7 @@ public final class MailSender: Service, Sendable {
                 // Announced but not sent: it waits for the next connection, or with the others while the destination backs off.
                 await site.putBack(upcoming.message)
                 if let until = await site.holdUntil() {
-                    for message in await site.drain() { park(message, until: until, attempts: message.attempts, site: site.site) }
+                    for message in await site.drain() { park(message, until: until, site: site.site) }
                 }
             }
             throw error
@@ -348,12 +348,10 @@ public final class MailSender: Service, Sendable {
     /// session cannot go on.
     private func send(_ message: OutboundMessage, bytes: [UInt8], announcing next: (message: OutboundMessage, bytes: [UInt8])?,
                       on session: SMTPSession, site: DeliverySite, host: String) async throws {
-        let envelope = SMTPEnvelope(mailFrom: message.email.mailFrom, recipient: message.email.recipient)
         let rule = await site.rule
         let retry = retryRule(for: message, route: await site.route)
         do {
-            let following = next.map { (envelope: SMTPEnvelope(mailFrom: $0.message.email.mailFrom, recipient: $0.message.email.recipient), message: $0.bytes) }
-            let transaction = try await session.send(envelope, message: bytes, announcing: following)
+            let transaction = try await session.send(message.envelope, message: bytes, announcing: next.map { ($0.message.envelope, $0.bytes) })
             await site.finished(delivered: true, reply: transaction.reply.description)
             settle(message, event: event(message, .delivered, host: host, reply: transaction.reply.description))
         } catch let error as SMTPError {
@@ -370,7 +368,7 @@ public final class MailSender: Service, Sendable {
                 if reply.code == 421 || reply.enhancedStatus?.hasPrefix("4.7.") == true {
                     // The receiver asks to slow down: nothing goes there for the rule's backoff.
                     let until = Date().addingTimeInterval(Double(rule.backoffSeconds))
-                    for waiting in await site.suspend(until: until, reason: reply.description) { park(waiting, until: until, attempts: waiting.attempts, site: site.site) }
+                    for waiting in await site.suspend(until: until, reason: reply.description) { park(waiting, until: until, site: site.site) }
                     logger.notice("destination backs off", metadata: ["mta.site": "\(site.site)", "reply": "\(reply)", "until": "\(until)"])
                     throw error
                 }

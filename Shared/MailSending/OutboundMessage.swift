@@ -2,6 +2,7 @@ import AMQP
 import Contracts
 import Foundation
 import ServiceSupport
+import SMTP
 
 /// One delivery in mta-sender's hands: the rendered message from the bus, where it came from
 /// (to acknowledge it once its outcome is safe), and its history of attempts. A class: it passes
@@ -34,6 +35,9 @@ final class OutboundMessage: Sendable {
     var notBefore: Int64? { Self.integer(delivery.properties.headers[EmailDelay.Header.notBefore]) }
 
     var account: String { email.meta.accountID }
+
+    /// The return path and the recipient, as SMTP carries them.
+    var envelope: SMTPEnvelope { SMTPEnvelope(mailFrom: email.mailFrom, recipient: email.recipient) }
 
     /// True once the message is older than its sending's expiry, if it has one.
     var hasExpired: Bool { email.hasExpiresAt && email.expiresAt.date < Date() }

@@ -26,8 +26,7 @@ public struct ProviderWarmUp: Codable, Sendable, Equatable {
     /// Messages each source IP may send to the destination on the day of `date`; nil once the
     /// warm-up is over (the allowance reached the target).
     public func allowance(on date: Date) -> Int? {
-        let day = max(0, Int((Self.startOfDay(date).timeIntervalSince(startedOn) / 86_400).rounded()))
-        let grown = Double(startPerDay) * pow(factor, Double(day))
+        let grown = Double(startPerDay) * pow(factor, Double(day(of: date)))
         guard grown < Double(targetPerDay) else { return nil }
         return Int(grown)
     }
