@@ -235,16 +235,11 @@ public struct CampaignRunner: Sendable {
     }
 
     private func builder(for campaign: Campaign, content: MessageContent) async throws -> EmailBuilder {
-        let from = content.fromAddress.lowercased()
-        let domain = from.split(separator: "@").last.map(String.init) ?? ""
-        let bounceDomain = try await store.returnPathDomain(for: domain)
-        let lookup: DataLookup?
         do {
-            lookup = try await library.lookup(account: campaign.accountId)
+            return try await EmailBuilder.forContent(content, account: campaign.accountId, store: store, library: library, signer: signer, trackerURL: trackerURL)
         } catch let errors as ContentErrors {
             throw Stop(description: "a data source is invalid: \(errors)")
         }
-        return EmailBuilder(tracked: TrackedMessage(signer: signer, base: trackerURL, bounceDomain: bounceDomain), lookup: lookup)
     }
 
     // MARK: Rules

@@ -54,8 +54,7 @@ public final class CampaignTriggers: Sendable {
             guard let matching = campaigns[Self.key(account: event.accountId, database: event.databaseId, kind: event.kind)] else { continue }
             do {
                 guard let profile = try await profiles.profiles.findOne(["_id": .string(event.profileId), "databaseId": .string(event.databaseId)]) else { continue }
-                var data: [String: TemplateValue] = [:]
-                for (key, value) in event.properties { data[key] = TemplateData.value(value) }
+                guard case .object(let data) = TemplateData.value(.document(event.properties)) else { continue }
                 for campaign in matching {
                     let messageId = EmailBuilder.messageId(run: "\(campaign._id)-event-\(eventId)", profile: profile._id)
                     do {

@@ -131,3 +131,15 @@ public struct EmailBuilder: Sendable {
         return z ^ (z >> 31)
     }
 }
+
+extension EmailBuilder {
+    /// The builder for messages of `content`: links signed for the tracker, the return path on its
+    /// sending domain's return-path host, and the account's data sources. Throws `ContentErrors`
+    /// when a data source is invalid.
+    static func forContent(_ content: MessageContent, account: String, store: CampaignStore, library: TemplateLibrary,
+                           signer: TrackingSigner, trackerURL: String) async throws -> EmailBuilder {
+        let domain = content.fromAddress.lowercased().split(separator: "@").last.map(String.init) ?? ""
+        let bounceDomain = try await store.returnPathDomain(for: domain)
+        return EmailBuilder(tracked: TrackedMessage(signer: signer, base: trackerURL, bounceDomain: bounceDomain), lookup: try await library.lookup(account: account))
+    }
+}

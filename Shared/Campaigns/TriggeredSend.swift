@@ -51,9 +51,7 @@ public struct TriggeredSend: Sendable {
             throw Refusal(field: "templateId", message: "its template no longer exists")
         }
         let message = try await library.compose(content, channel: .email, account: campaign.accountId)
-        let domain = content.fromAddress.split(separator: "@").last.map(String.init) ?? ""
-        let builder = EmailBuilder(tracked: TrackedMessage(signer: signer, base: trackerURL, bounceDomain: try await store.returnPathDomain(for: domain)),
-                                   lookup: try await library.lookup(account: campaign.accountId))
+        let builder = try await EmailBuilder.forContent(content, account: campaign.accountId, store: store, library: library, signer: signer, trackerURL: trackerURL)
         let delivery: Herald_Delivery_V1_EmailDelivery
         do {
             delivery = try await builder.delivery(for: .init(profile: profile, address: subscription.address, resource: campaign.resource, messageId: messageId, variant: ""),
