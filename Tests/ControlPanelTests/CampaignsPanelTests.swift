@@ -211,6 +211,12 @@ import Testing
                 #"{"match": "mail.ru", "warmUp": {"startPerDay": 100, "factor": 2, "targetPerDay": 10000, "startedOn": "\#(startedOn)"}}"#)))
             let warmUp = try #require(warm["warmUp"] as? [String: Any])
             #expect(warmUp["day"] as? Int == 2 && warmUp["allowanceToday"] as? Int == 400 && warmUp["startedOn"] as? String == startedOn)
+            let timed = try jsonObject(try await client.execute(uri: "/api/v1/delivery/rules", method: .post, headers: auth, body: ByteBuffer(string:
+                #"{"match": "yandex.ru", "warmUp": {"startPerDay": 100, "targetPerDay": 10000, "startedOn": "2026-01-05T10:00:00Z"}}"#)))
+            #expect((timed["warmUp"] as? [String: Any])?["startedOn"] as? String == "2026-01-05", "a full ISO 8601 time gives its day")
+            let badDay = try await client.execute(uri: "/api/v1/delivery/rules", method: .post, headers: auth, body: ByteBuffer(string:
+                #"{"match": "rambler.ru", "warmUp": {"startPerDay": 100, "targetPerDay": 10000, "startedOn": "5 Jan"}}"#))
+            #expect(badDay.status == .unprocessableContent && String(buffer: badDay.body).contains("\"field\":\"warmUp.startedOn\""))
 
             let pool = try await client.execute(uri: "/api/v1/delivery/pools/marketing", method: .put, headers: auth,
                                                 body: ByteBuffer(string: #"{"addresses": ["203.0.113.10", "nope"]}"#))

@@ -212,7 +212,7 @@ struct DeliveryController {
         /// A day given as `2026-11-29` (or a full ISO 8601 time); nil when empty.
         static func day(_ text: String?, field: String) throws -> Date? {
             guard let text, !text.isEmpty else { return nil }
-            if let date = try? Date(text, strategy: .iso8601.year().month().day()) ?? (try? Date(text, strategy: .iso8601)) { return date }
+            if let date = (try? Date(text, strategy: .iso8601.year().month().day())) ?? (try? Date(text, strategy: .iso8601)) { return date }
             throw InvalidInput(field, "campaign_invalid", "a day as YYYY-MM-DD")
         }
 

@@ -100,17 +100,22 @@ struct PromoCodesController {
         guard body.codes != nil || body.generate != nil else {
             throw APIError(.badRequest, code: "missing_field", message: "give 'codes' (a list) or 'generate' ({\"count\": 1000})", field: "codes")
         }
-        var answer: [String: Any] = ["added": 0, "present": 0, "generated": 0, "rejected": [[String: Any]]()]
+        var answer = AddedView()
         if let codes = body.codes {
             let result = try await promoCodes.add(codes.joined(separator: "\n"), to: id, by: identity)
-            answer["added"] = result.added
-            answer["present"] = result.present
-            answer["rejected"] = result.rejected.map { ["index": $0.line - 1, "message": $0.message] }
+            answer.added = result.added
+            answer.present = result.present
+            answer.rejected = result.rejected.map { .init(index: $0.line - 1, message: $0.message) }
         }
         if let generate = body.generate {
-            answer["generated"] = try await promoCodes.generate(generate.count, prefix: generate.prefix ?? "", length: generate.length ?? 8, in: id, by: identity)
+            answer.generated = try await promoCodes.generate(generate.count, prefix: generate.prefix ?? "", length: generate.length ?? 8, in: id, by: identity)
         }
-        let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return try JSONBody.response(answer)
+    }
+
+    struct AddedView: Encodable {
+        struct Rejected: Encodable { let index: Int, message: String }
+        var added = 0, present = 0, generated = 0
+        var rejected: [Rejected] = []
     }
 }
